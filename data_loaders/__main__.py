@@ -1,0 +1,3 @@
+from data_loaders.cli import main
+
+main()

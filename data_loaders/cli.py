@@ -1,0 +1,121 @@
+"""``python -m data_loaders``: set up the store, import exports, look at the quarantine, demo data."""
+
+from __future__ import annotations
+
+import random
+import sys
+import time
+from datetime import datetime, timezone
+
+import click
+
+from data_loaders import demo, store
+from data_loaders.db import WRITE, make_engine, upgrade
+from survey.settings import Settings
+
+
+def _engine(ctx: click.Context):
+    settings: Settings = ctx.obj
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    return engine
+
+
+@click.group()
+@click.option("--database-url", envvar="DATABASE_URL", default=None,
+              help="SQLAlchemy URL of the store (default: the settings' DATABASE_URL).")
+@click.pass_context
+def main(ctx: click.Context, database_url: str | None) -> None:
+    """Manage the survey store."""
+    overrides = {"database_url": database_url} if database_url else {}
+    ctx.obj = Settings.from_env(**overrides)
+
+
+@main.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Create the store if missing and bring its schema up to date."""
+    engine = _engine(ctx)
+    with engine.connect() as connection:
+        total = store.count_responses(connection)
+    click.echo(f"Store is up to date: {engine.url.render_as_string(hide_password=True)} "
+               f"({total} responses).")
+
+
+@main.command()
+@click.pass_context
+def status(ctx: click.Context) -> None:
+    """How many responses (real and demo) and quarantined rows the store holds."""
+    engine = _engine(ctx)
+    with engine.connect() as connection:
+        real = store.count_responses(connection, demo=False)
+        fake = store.count_responses(connection, demo=True)
+        kept = len(store.list_quarantine(connection))
+    click.echo(f"{real} responses, {fake} demo responses, {kept} rows in quarantine.")
+
+
+@main.command(name="demo")
+@click.option("--responses", "-n", type=click.IntRange(1, 10_000_000), required=True,
+              help="How many synthetic responses to write.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="The same seed writes the same responses (a second run adds nothing).")
+@click.pass_context
+def demo_command(ctx: click.Context, responses: int, seed: int) -> None:
+    """Write synthetic responses, tagged as demo data."""
+    engine = _engine(ctx)
+    with engine.connect().execution_options(**WRITE) as connection, connection.begin():
+        result = store.store_responses(connection, demo.DEMO_SOURCE,
+                                       demo.generate(responses, seed=seed), is_demo=True)
+    click.echo(f"Wrote {result.accepted} demo responses"
+               + (f" ({result.duplicates} were already there)." if result.duplicates else "."))
+
+
+@main.command()
+@click.option("--rate", type=click.FloatRange(0.01, 1000), default=0.5, show_default=True,
+              help="Responses a second, on average.")
+@click.option("--count", type=click.IntRange(1), default=None,
+              help="Stop after this many (default: until interrupted).")
+@click.pass_context
+def simulate(ctx: click.Context, rate: float, count: int | None) -> None:
+    """Keep adding demo responses, to watch the dashboard update live."""
+    engine = _engine(ctx)
+    with engine.connect() as connection:
+        if store.count_responses(connection, demo=False):
+            raise click.ClickException(
+                "the store holds real responses; simulated ones would mix with them. "
+                "Use a separate store (--database-url) to simulate.")
+    written = 0
+    click.echo(f"Adding about {rate:g} demo responses a second; Ctrl+C stops.")
+    try:
+        while count is None or written < count:
+            time.sleep(random.expovariate(rate))
+            row = demo.generate(1, seed=random.getrandbits(63), end=datetime.now(timezone.utc),
+                                weeks=1e-9, prefix="simulated")
+            with engine.connect().execution_options(**WRITE) as connection, connection.begin():
+                written += store.store_responses(connection, demo.DEMO_SOURCE, row,
+                                                 is_demo=True).accepted
+    except KeyboardInterrupt:
+        pass
+    click.echo(f"Added {written} demo responses.")
+
+
+@main.command(name="quarantine")
+@click.option("--limit", type=click.IntRange(1), default=None, help="Show at most this many.")
+@click.option("--import-id", type=int, default=None, help="Only the rows of this import.")
+@click.pass_context
+def quarantine_command(ctx: click.Context, limit: int | None, import_id: int | None) -> None:
+    """List the rows that could not be accepted, with the reason for each."""
+    engine = _engine(ctx)
+    with engine.connect() as connection:
+        rows = store.list_quarantine(connection, limit=limit, import_id=import_id)
+    if not rows:
+        click.echo("The quarantine is empty.")
+        return
+    for row in rows:
+        where = f"{row.file_name or row.source}" + (f", line {row.line_number}" if row.line_number else "")
+        click.echo(f"#{row.id} {where}: {row.reason}")
+        click.echo(f"    {row.raw}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""The survey store's tables.
+
+The schema itself is created and changed only by the Alembic migrations in ``migrations/``; a
+test checks that these models and the migrations agree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (BigInteger, Boolean, CheckConstraint, DateTime, Index, Integer, String,
+                        Text, UniqueConstraint, func)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from survey.questionnaire import NOT_ASKED, QUESTIONS
+
+ID = BigInteger().with_variant(Integer(), "sqlite")
+"""64-bit ids on PostgreSQL; INTEGER PRIMARY KEY (the rowid) on SQLite."""
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _in_list(column: str, codes: tuple[str, ...]) -> CheckConstraint:
+    listed = ", ".join(f"'{code}'" for code in codes)
+    return CheckConstraint(f"{column} IN ({listed})", name=f"ck_responses_{column}")
+
+
+class Response(Base):
+    """One person's answers, as codes. No personal data: no name, address, IP or free text."""
+
+    __tablename__ = "responses"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(64))
+    source_respondent_id: Mapped[str] = mapped_column(String(128))
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    role: Mapped[str] = mapped_column(String(32))
+    uses_social_media: Mapped[str] = mapped_column(String(16))
+    viewed_profile: Mapped[str] = mapped_column(String(16))
+    viewed_for_evidence: Mapped[str] = mapped_column(String(16))
+    aware_of_guidance: Mapped[str] = mapped_column(String(16))
+    confident_guidance: Mapped[str] = mapped_column(String(16))
+    confident_rules: Mapped[str] = mapped_column(String(16))
+    knows_who_to_ask: Mapped[str] = mapped_column(String(16))
+
+    __table_args__ = (
+        UniqueConstraint("source", "source_respondent_id", name="uq_responses_source_respondent"),
+        *(_in_list(q.id, q.stored_codes) for q in QUESTIONS),
+        CheckConstraint(
+            f"(aware_of_guidance = 'yes') = (confident_guidance <> '{NOT_ASKED}')",
+            name="ck_responses_q6_asked_only_after_q5_yes"),
+        Index("ix_responses_submitted_at", "submitted_at"),
+        # Ids are never reused, even after the highest rows are deleted.
+        {"sqlite_autoincrement": True},
+    )
+
+
+class Quarantine(Base):
+    """An input row that could not be accepted, kept with the reason.
+
+    ``raw`` holds the row's recognised columns only (JSON): columns that carry personal data in
+    survey exports (IP address, e-mail, names, custom data, free text) are never copied here.
+    """
+
+    __tablename__ = "quarantine"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(64))
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    line_number: Mapped[int | None] = mapped_column(Integer)
+    raw: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    import_id: Mapped[int | None] = mapped_column(ID)
+
+
+class ImportRun(Base):
+    """One import of one file: what was detected and what became of its rows."""
+
+    __tablename__ = "imports"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    format: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    accepted: Mapped[int] = mapped_column(Integer)
+    duplicates: Mapped[int] = mapped_column(Integer)
+    quarantined: Mapped[int] = mapped_column(Integer)
+    demo_removed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class StoreMeta(Base):
+    """Small facts about the store as a whole.
+
+    ``epoch`` rises whenever rows are removed (demo data making way for real data), so that a
+    loader holding rows knows it must start again rather than add to what it has.
+    """
+
+    __tablename__ = "store_meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)

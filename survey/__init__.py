@@ -1,0 +1,1 @@
+"""Shared vocabulary of the project: the questionnaire and the settings."""

@@ -1,0 +1,82 @@
+"""Settings, read once from the environment into one frozen object.
+
+Every other module receives a :class:`Settings`; nothing else reads the environment. The table in
+docs/settings.md is generated from :data:`SETTINGS` (``python -m survey.settings``) and a test
+fails when the two disagree.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'instance' / 'survey.sqlite3'}"
+
+
+def _setting(default: Any, env: str, doc: str) -> Any:
+    return field(default=default, metadata={"env": env, "doc": doc})
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = _setting(
+        DEFAULT_DATABASE_URL, "DATABASE_URL",
+        "SQLAlchemy URL of the survey store. Default: an SQLite file under `instance/`.")
+    min_cell_size: int = _setting(
+        10, "MIN_CELL_SIZE",
+        "Smallest group whose answers any public view may show.")
+    refresh_seconds: float = _setting(
+        5.0, "REFRESH_SECONDS",
+        "How often open pages ask whether the store has changed.")
+    demo_responses: int = _setting(
+        600, "DEMO_RESPONSES",
+        "Demo responses written when the app starts on an empty store (0: none).")
+    host: str = _setting("127.0.0.1", "HOST", "Address the development server listens on.")
+    port: int = _setting(8050, "PORT", "Port the development server listens on.")
+    debug: bool = _setting(False, "DEBUG", "Dash debug mode for the development server.")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+        """Defaults, then the environment, then explicit overrides (for tests)."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = environ.get(f.metadata["env"])
+            if raw is not None and raw != "":
+                values[f.name] = _parse(f.name, type(f.default), raw)
+        settings = cls(**values)
+        return replace(settings, **overrides) if overrides else settings
+
+
+def _parse(name: str, kind: type, raw: str) -> Any:
+    try:
+        if kind is bool:
+            lowered = raw.strip().lower()
+            if lowered in {"1", "true", "yes", "on"}:
+                return True
+            if lowered in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(raw)
+        return kind(raw)
+    except ValueError:
+        env = next(f.metadata["env"] for f in fields(Settings) if f.name == name)
+        raise SystemExit(f"{env}={raw!r} is not a valid {kind.__name__}") from None
+
+
+SETTINGS = fields(Settings)
+
+
+def settings_table() -> str:
+    """The Markdown table of every setting, for docs/settings.md."""
+    lines = ["| Variable | Default | Meaning |", "| --- | --- | --- |"]
+    for f in SETTINGS:
+        default = "`instance/survey.sqlite3`" if f.name == "database_url" else f"`{f.default}`"
+        lines.append(f"| `{f.metadata['env']}` | {default} | {f.metadata['doc']} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(settings_table(), end="")
