@@ -1,0 +1,1 @@
+"""The web application: pages, charts and the public API. Built by :func:`dashboard.app.create_app`."""
