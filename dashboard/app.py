@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import dash
-from dash import dcc, html
 
+from dashboard import api, shell
+from dashboard.context import EXTENSION, Services
+from dashboard.live import LiveData
 from data_loaders.bootstrap import open_store
 from survey.settings import Settings
 
@@ -17,15 +19,23 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     """Build the app on the store the settings name, creating and seeding it when needed."""
     settings = settings or Settings.from_env()
     engine = open_store(settings.database_url, demo_responses=settings.demo_responses)
+    live = LiveData(engine, settings.min_cell_size, min_interval=min(1.0, settings.refresh_seconds))
     app = dash.Dash(
         __name__,
         use_pages=True,
         pages_folder=str(Path(__file__).parent / "pages"),
         assets_folder=str(ROOT / "assets"),
-        title="Social care and service users' social media: survey results",
+        title="Looking at service users' social media: survey results",
         update_title=None,
+        compress=False,
     )
-    app.server.config["SURVEY_SETTINGS"] = settings
-    app.server.config["SURVEY_ENGINE"] = engine
-    app.layout = html.Div([dcc.Location(id="url"), html.Main(dash.page_container, id="main")])
+    app.server.extensions[EXTENSION] = Services(settings, live)
+    app.server.json.sort_keys = False
+    app.layout = lambda: shell.layout(live, settings)
+    shell.register(app, live)
+    api.register(app.server)
+    # Page modules register their callbacks with dash.callback when the app above imports them;
+    # Dash hands them to an app at its first request. Making that request now binds them to
+    # this app, so that a second app built in the same process (as tests do) gets its own.
+    app.server.test_client().get("/_dash-layout")
     return app

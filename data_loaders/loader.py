@@ -125,6 +125,11 @@ class ResponseFeed:
                 select(func.count()).where(Response.id.in_(list(self.gaps)))))
 
     def poll(self) -> Delta:
+        """New rows since the last poll, or everything afresh after a reset.
+
+        The feed's own state changes only once every query has succeeded, so a poll that fails
+        (the store went away half-way) can simply be repeated.
+        """
         with self._read() as connection, connection.begin():
             current_epoch = _epoch(connection)
             if current_epoch != self.epoch:
@@ -132,13 +137,14 @@ class ResponseFeed:
             new = connection.execute(
                 _SELECT.where(Response.id > self.max_id).order_by(Response.id)).all()
             found = _rows_with_ids(connection, list(self.gaps)) if self.gaps else []
-            self._remember(new, found)
-            if self._reconcile_due():
+            reconciling = self._reconcile_due()
+            late: list | None = []
+            if reconciling:
                 late = self._reconcile(connection, self.count + len(found) + len(new))
                 if late is None:
                     return self._reset(connection, current_epoch)
-                found.extend(late)
-        rows = to_frame(sorted([*found, *new], key=lambda r: r[0]))
+        self._remember(new, found, late, reconciled=reconciling)
+        rows = to_frame(sorted([*found, *late, *new], key=lambda r: r[0]))
         self.count += len(rows)
         return Delta(rows=rows, reset=False, version=self.version)
 
@@ -153,8 +159,11 @@ class ResponseFeed:
         self._last_reconcile = self.clock()
         return Delta(rows=rows, reset=True, version=self.version)
 
-    def _remember(self, new: list, found: list) -> None:
+    def _remember(self, new: list, found: list, late: list, *, reconciled: bool) -> None:
         now = self.clock()
+        if reconciled:
+            self._last_reconcile = now
+        self.abandoned.difference_update(row[0] for row in late)
         for row in found:
             self.gaps.pop(row[0], None)
         skipped: list[int] = []
@@ -187,7 +196,6 @@ class ResponseFeed:
 
         One count tells whether anything is lacking; only then are the abandoned ids asked for.
         """
-        self._last_reconcile = self.clock()
         stored = connection.scalar(select(func.count()).select_from(Response)) or 0
         lacking = stored - held
         if lacking == 0:
@@ -195,10 +203,7 @@ class ResponseFeed:
         if lacking < 0 or self._untracked:
             return None
         late = _rows_with_ids(connection, sorted(self.abandoned))
-        if len(late) != lacking:
-            return None
-        self.abandoned.difference_update(row[0] for row in late)
-        return late
+        return late if len(late) == lacking else None
 
 
 def _rows_with_ids(connection: Connection, ids: list[int]) -> list:

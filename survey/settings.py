@@ -32,7 +32,7 @@ class Settings:
         5.0, "REFRESH_SECONDS",
         "How often open pages ask whether the store has changed.")
     demo_responses: int = _setting(
-        600, "DEMO_RESPONSES",
+        1500, "DEMO_RESPONSES",
         "Demo responses written when the app starts on an empty store (0: none).")
     host: str = _setting("127.0.0.1", "HOST", "Address the development server listens on.")
     port: int = _setting(8050, "PORT", "Port the development server listens on.")

@@ -1,23 +1,65 @@
-"""Overview: how many responses the store holds."""
+"""Overview: headline figures and a chart for every question, for the filtered view."""
+
+from __future__ import annotations
 
 import dash
-from dash import html
-from flask import current_app
+from dash import Input, Output, callback, html
 
-from data_loaders import store
+from dashboard import ids, query
+from dashboard.components import chart_card, graph, headline, numbers_table
+from dashboard.context import View, current_view
+from dashboard.figures import describe_question, question_figure
 
-dash.register_page(__name__, path="/", name="Overview", order=0)
+dash.register_page(__name__, path="/", name="Overview", order=0,
+                   title="Overview: survey of UK social care professionals")
+
+CONTENT = "overview-content"
 
 
 def layout(**_query):
-    engine = current_app.config["SURVEY_ENGINE"]
-    with engine.connect() as connection:
-        real = store.count_responses(connection, demo=False)
-        fake = store.count_responses(connection, demo=True)
-    banner = [html.P(f"Demo data: {fake} synthetic responses, not survey results.",
-                     className="demo-banner")] if fake else []
+    return html.Div(id=CONTENT, className="page", children=html.P("Loading the results…"))
+
+
+def _percent_yes(view: View, question_id: str) -> str:
+    result = view.summary.question(question_id)
+    yes = result.answer("yes")
+    return "–" if yes is None else f"{yes.percent:.1f}%"
+
+
+def headlines(view: View) -> html.Div:
+    last = view.snapshot.cube.last_submitted
     return html.Div([
-        html.H1("Social care professionals and service users' social media"),
-        *banner,
-        html.P(f"The store holds {real + fake} responses.", id="response-count"),
-    ])
+        headline("responses in this view", f"{view.summary.responses:,}",
+                 f"{view.snapshot.total:,} in all", tile_id="headline-responses"),
+        headline("last response", last.strftime("%d %b %Y %H:%M UTC") if last else "none yet",
+                 tile_id="headline-last"),
+        headline("have looked at a service user's profile", _percent_yes(view, "viewed_profile"),
+                 "question 3", tile_id="headline-viewed"),
+        headline("have looked to gather evidence", _percent_yes(view, "viewed_for_evidence"),
+                 "question 4", tile_id="headline-evidence"),
+        headline("aware of the surveillance guidance", _percent_yes(view, "aware_of_guidance"),
+                 "question 5", tile_id="headline-aware"),
+    ], className="headlines")
+
+
+def question_cards(view: View) -> list:
+    cards = []
+    for result in view.summary.questions:
+        question = result.question
+        name = f"q{question.number}-{question.id}"
+        cards.append(chart_card(
+            question.text,
+            graph(question_figure(result, view.min_cell_size), name),
+            describe_question(result, view.min_cell_size),
+            numbers_table(result), card_id=f"card-{question.id}"))
+    return cards
+
+
+@callback(Output(CONTENT, "children"), Input(ids.URL, "search"), Input(ids.VERSION, "data"))
+def render(search, _version):
+    view = current_view(query.filter_from_search(search))
+    notice = []
+    if view.summary.suppressed:
+        notice = [html.P(f"Fewer than {view.min_cell_size} responses in this view: results are "
+                         "not shown.", className="banner")]
+    return [headlines(view), *notice, html.Div(question_cards(view), className="grid")]

@@ -1,0 +1,192 @@
+"""Which groups the public may see: role groups, the pooled group, and filters over them.
+
+The minimum cell rule: no public view may show the answers of a group smaller than
+``min_cell_size``, directly or by adding and subtracting other views. A view is a filter
+(a set of role groups, and social-media use yes, no or either) and everything it shows is a sum
+over "atoms": one role group with one answer to question 2. If every atom holds either nobody
+or at least ``min_cell_size`` people, every view and every difference of views is a union of
+atoms, so no group smaller than the minimum can be isolated. :func:`group_roles` pools roles
+until that holds:
+
+* respondents who did not give their role are always pooled (otherwise "all roles" minus every
+  role would isolate them);
+* a role with a small atom joins the pool; while the pool itself has a small atom the smallest
+  remaining role joins it too;
+* if even everyone together has a small atom, the social-media filter is withdrawn.
+
+Respondents who left question 2 blank are left out of every chart for the same reason: "either"
+minus "yes" minus "no" would otherwise isolate them. They are counted in the response total.
+
+The same reasoning applies within each question, since only some respondents answer each one
+(question 6 is asked only of those aware of the guidance). For each question, if every atom has
+0 or at least the minimum answering it, social-media views may show it; if not, only views without
+the social-media filter may, and only over groups in which 0 or at least the minimum answered it
+(:func:`question_safety`). Every question a view shows is then a sum over safe atoms or safe
+groups, and no difference of views can isolate fewer than the minimum.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from analysis.cube import QUESTION_INDEX, Cube, code_index
+from survey.questionnaire import BY_ID, NO_ANSWER, ROLE_CODES
+
+POOLED = "pooled"
+POOLED_LABEL = "Other roles, pooled"
+SOCIAL_MEDIA_VALUES = ("yes", "no")
+_ROLE = QUESTION_INDEX["role"]
+_SM = QUESTION_INDEX["uses_social_media"]
+
+
+class InvalidFilter(ValueError):
+    """A filter naming a role or value that does not exist; the message says which."""
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A public view's selection. Empty ``roles`` means every role."""
+
+    roles: tuple[str, ...] = ()
+    social_media: str | None = None
+
+    @classmethod
+    def parse(cls, roles: list[str] | tuple[str, ...] = (), social_media: str | None = None) -> "Filter":
+        """A filter from the URL's values, refusing what does not exist."""
+        known = set(ROLE_CODES) | {POOLED}
+        unknown = sorted(set(roles) - known)
+        if unknown:
+            raise InvalidFilter(f"unknown role code(s): {', '.join(unknown)}; "
+                                f"known codes: {', '.join([*ROLE_CODES, POOLED])}")
+        if social_media in ("", "all"):
+            social_media = None
+        if social_media is not None and social_media not in SOCIAL_MEDIA_VALUES:
+            raise InvalidFilter(f"social_media must be yes or no, not {social_media!r}")
+        ordered = tuple(code for code in (*ROLE_CODES, POOLED) if code in set(roles))
+        return cls(ordered, social_media)
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """How roles are shown: each on its own, or pooled with the other small ones."""
+
+    separate: tuple[str, ...]
+    pooled: tuple[str, ...]
+    """Role codes in the pooled group, "no answer" among them."""
+    pooled_size: int
+    social_media_filter: bool
+    sizes: dict[str, int]
+    """Respondents per group (separate role codes and ``POOLED``) in the public population."""
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        return self.separate + ((POOLED,) if self.pooled_size else ())
+
+    def label(self, group: str) -> str:
+        return POOLED_LABEL if group == POOLED else BY_ID["role"].label_of(group)
+
+    def resolve(self, view: Filter) -> Filter:
+        """The filter as the grouping can honour it: pooled roles become the pooled group."""
+        groups = {POOLED if code in self.pooled else code for code in view.roles}
+        social_media = view.social_media if self.social_media_filter else None
+        return Filter(tuple(g for g in self.groups if g in groups), social_media)
+
+    def role_codes(self, groups: tuple[str, ...]) -> tuple[str, ...]:
+        codes: list[str] = []
+        for group in groups:
+            codes.extend(self.pooled if group == POOLED else (group,))
+        return tuple(codes)
+
+
+def public_mask(cube: Cube) -> np.ndarray:
+    """Cells that public views may count: those who answered question 2."""
+    return cube.cells[:, _SM] != code_index("uses_social_media", NO_ANSWER)
+
+
+def _atoms(cube: Cube) -> dict[str, np.ndarray]:
+    """Respondents per role code, for social-media use yes and no."""
+    atoms = {}
+    sm = cube.cells[:, _SM]
+    for role in (*ROLE_CODES, NO_ANSWER):
+        in_role = cube.cells[:, _ROLE] == code_index("role", role)
+        atoms[role] = np.array([cube.counts[in_role & (sm == code_index("uses_social_media", v))].sum()
+                                for v in SOCIAL_MEDIA_VALUES])
+    return atoms
+
+
+def _safe(atoms: np.ndarray, minimum: int) -> bool:
+    return bool(np.all((atoms == 0) | (atoms >= minimum)))
+
+
+def group_roles(cube: Cube, min_cell_size: int) -> Grouping:
+    atoms = _atoms(cube)
+    pooled = [NO_ANSWER] + [r for r in ROLE_CODES if not _safe(atoms[r], min_cell_size)]
+    separate = [r for r in ROLE_CODES if r not in pooled]
+
+    def pool_atoms() -> np.ndarray:
+        return sum((atoms[r] for r in pooled), np.zeros(2, dtype=np.int64))
+
+    while not _safe(pool_atoms(), min_cell_size):
+        candidates = [r for r in separate if atoms[r].sum() > 0]
+        if not candidates:
+            break
+        smallest = min(candidates, key=lambda r: (atoms[r].sum(), ROLE_CODES.index(r)))
+        separate.remove(smallest)
+        pooled.append(smallest)
+    social_media_filter = _safe(pool_atoms(), min_cell_size)
+    sizes = {r: int(atoms[r].sum()) for r in separate}
+    sizes[POOLED] = int(pool_atoms().sum())
+    pooled_codes = tuple(r for r in (*ROLE_CODES, NO_ANSWER) if r in pooled)
+    return Grouping(tuple(separate), pooled_codes, sizes[POOLED], social_media_filter, sizes)
+
+
+def view_mask(cube: Cube, grouping: Grouping, view: Filter) -> np.ndarray:
+    """Cells counted by a (resolved) view."""
+    mask = public_mask(cube)
+    if view.roles:
+        wanted = [code_index("role", r) for r in grouping.role_codes(view.roles)]
+        mask &= np.isin(cube.cells[:, _ROLE], wanted)
+    if view.social_media:
+        mask &= cube.cells[:, _SM] == code_index("uses_social_media", view.social_media)
+    return mask
+
+
+def group_mask(cube: Cube, grouping: Grouping, group: str) -> np.ndarray:
+    wanted = [code_index("role", r) for r in grouping.role_codes((group,))]
+    return np.isin(cube.cells[:, _ROLE], wanted)
+
+
+@dataclass(frozen=True)
+class QuestionSafety:
+    """Which views may show one question (see the module's docstring)."""
+
+    by_social_media: bool
+    """Every atom has 0 or at least the minimum answering: social-media views may show it."""
+    groups: frozenset[str]
+    """Groups in which 0 or at least the minimum answered it (summed over yes and no)."""
+
+    def allows(self, view: Filter, grouping: Grouping) -> bool:
+        if view.social_media and not self.by_social_media:
+            return False
+        return all(g in self.groups for g in (view.roles or grouping.groups))
+
+
+def question_safety(cube: Cube, grouping: Grouping, min_cell_size: int,
+                    answered: "Callable[[np.ndarray, str], int]") -> dict[str, QuestionSafety]:
+    """:class:`QuestionSafety` per question id; ``answered(mask, qid)`` counts who answered."""
+    def ok(n: int) -> bool:
+        return n == 0 or n >= min_cell_size
+
+    sm = cube.cells[:, _SM]
+    answers = {v: sm == code_index("uses_social_media", v) for v in SOCIAL_MEDIA_VALUES}
+    groups = {g: group_mask(cube, grouping, g) for g in grouping.groups}
+    safety = {}
+    for qid in QUESTION_INDEX:
+        by_atom = all(ok(answered(groups[g] & answers[v], qid)) for g in groups for v in answers)
+        fine = frozenset(g for g in groups
+                         if ok(answered(groups[g] & (answers["yes"] | answers["no"]), qid)))
+        safety[qid] = QuestionSafety(by_atom, fine)
+    return safety

@@ -1,0 +1,63 @@
+"""Pieces of page shared by several pages: chart cards, number tables, headline figures."""
+
+from __future__ import annotations
+
+import re
+
+import plotly.graph_objects as go
+from dash import dcc, html
+
+from analysis.summary import QuestionResult
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def graph(figure: go.Figure, name: str, *, graph_id: str | None = None) -> dcc.Graph:
+    """A chart with the toolbar's image download named after it."""
+    return dcc.Graph(
+        id=graph_id or f"chart-{slug(name)}", figure=figure,
+        style={"height": f"{figure.layout.height or 400}px"},
+        config={"displaylogo": False, "responsive": True,
+                "modeBarButtonsToRemove": ["select2d", "lasso2d", "zoom2d", "pan2d",
+                                           "zoomIn2d", "zoomOut2d", "autoScale2d"],
+                "toImageButtonOptions": {"format": "png", "filename": f"survey-{slug(name)}",
+                                         "scale": 2}},
+        className="chart")
+
+
+def numbers_table(result: QuestionResult) -> html.Table | html.P:
+    if result.suppressed:
+        return html.P("Not shown: too few responses in this view.")
+    rows = [html.Tr([html.Td(a.label), html.Td(str(a.count)), html.Td(f"{a.percent:.1f}%"),
+                     html.Td(f"{a.ci95[0]:.1f}% to {a.ci95[1]:.1f}%")]) for a in result.answers]
+    footer = [f"Base: {result.base} who answered. No answer: {result.no_answer}."]
+    if result.question.asked_when:
+        footer.append(f" Not asked (question 5 not yes): {result.not_asked}.")
+    return html.Div([
+        html.Table([
+            html.Thead(html.Tr([html.Th("Answer", scope="col"), html.Th("Count", scope="col"),
+                                html.Th("Percent", scope="col"),
+                                html.Th("95% interval", scope="col")])),
+            html.Tbody(rows),
+        ], className="numbers"),
+        html.P(footer, className="base-note"),
+    ])
+
+
+def chart_card(title: str, chart, description: str, details=None, *, card_id: str | None = None):
+    """A chart with its text alternative (read by screen readers, shown on request)."""
+    return html.Section([
+        chart,
+        html.P(description, className="visually-hidden chart-description"),
+        html.Details([html.Summary("Numbers behind this chart"), details or html.P(description)],
+                     className="chart-details"),
+    ], className="card", id=card_id, **{"aria-label": title})
+
+
+def headline(label: str, value: str, note: str | None = None, *, tile_id: str | None = None):
+    return html.Div([html.P(value, className="headline-value"),
+                     html.P(label, className="headline-label"),
+                     html.P(note or "", className="headline-note")],
+                    className="headline", id=tile_id)

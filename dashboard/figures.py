@@ -1,0 +1,127 @@
+"""Plotly figures built from analysis results: pure functions, no Dash, no data access.
+
+Figures are kept lean (no template, only the traces and layout they need) because every filter
+change sends them to the browser. Colours are the Okabe-Ito palette, safe for the common forms
+of colour blindness; the UK and the US are also told apart by marker shape, not colour alone.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import plotly.graph_objects as go
+
+from analysis.benchmark import Comparison, Study
+from analysis.summary import QuestionResult
+
+UK = "#0072B2"
+US = "#D55E00"
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
+
+
+def _layout(title: str, height: int, **extra) -> dict:
+    return dict(
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
+        height=height, margin={"l": 10, "r": 20, "t": 50, "b": 40},
+        font={"family": FONT, "size": 13, "color": "#1a1a1a"},
+        paper_bgcolor="white", plot_bgcolor="white", showlegend=False,
+        xaxis={"range": [0, 100], "ticksuffix": "%", "gridcolor": "#e5e5e5", "zeroline": False,
+               "fixedrange": True},
+        yaxis={"automargin": True, "autorange": "reversed", "fixedrange": True},
+        **extra)
+
+
+def suppressed_text(result: QuestionResult, min_cell_size: int) -> str:
+    if result.base < min_cell_size:
+        return f"Fewer than {min_cell_size} responses: not shown"
+    return f"Not shown: a group in this view has fewer than {min_cell_size} answers"
+
+
+def suppressed_figure(title: str, text: str, height: int = 200) -> go.Figure:
+    figure = go.Figure(layout=_layout(title, height))
+    figure.update_xaxes(visible=False)
+    figure.update_yaxes(visible=False)
+    figure.add_annotation(text=text,
+                          showarrow=False, x=50, y=0.5, xref="x", yref="paper",
+                          font={"size": 14, "color": "#444"})
+    return figure
+
+
+def question_figure(result: QuestionResult, min_cell_size: int) -> go.Figure:
+    """Percentages of those who answered, with 95% intervals, one bar per answer."""
+    question = result.question
+    title = f"Q{question.number}. {question.short_title}"
+    if result.suppressed:
+        return suppressed_figure(title, suppressed_text(result, min_cell_size))
+    answers = result.answers
+    figure = go.Figure(go.Bar(
+        orientation="h",
+        y=[f"{a.label} <b>{a.percent:.1f}%</b>" for a in answers], x=[a.percent for a in answers],
+        marker={"color": UK},
+        error_x={"type": "data", "symmetric": False, "color": "#333", "thickness": 1.2,
+                 "array": [round(a.ci95[1] - a.percent, 1) for a in answers],
+                 "arrayminus": [round(a.percent - a.ci95[0], 1) for a in answers]},
+        customdata=[[a.count, a.ci95[0], a.ci95[1]] for a in answers],
+        hovertemplate="%{x:.1f}% (%{customdata[0]} of " + str(result.base)
+                      + ")<br>95% CI %{customdata[1]:.1f}% to %{customdata[2]:.1f}%<extra></extra>",
+    ), layout=_layout(title, 80 + 34 * len(answers)))
+    figure.add_annotation(text=f"Base: {result.base} who answered", showarrow=False,
+                          x=1, xref="paper", xanchor="right", y=-0.02, yref="paper",
+                          yanchor="top", yshift=-18, font={"size": 11, "color": "#555"})
+    return figure
+
+
+def comparison_figure(comparisons: Sequence[Comparison], study: Study) -> go.Figure:
+    """UK and US percentages side by side, each with its 95% interval, one row per pairing."""
+    labels = [f"{'Q3 ever looked' if c.uk_question == 'viewed_profile' else 'Q4 for evidence'}"
+              f" · US: {c.figure.scenario}" for c in comparisons]
+    shown = [c for c in comparisons if c.uk_percent is not None]
+    uk_labels = [labels[i] for i, c in enumerate(comparisons) if c.uk_percent is not None]
+    figure = go.Figure(layout=_layout("UK (this survey) and US (Sage et al. 2017), 95% intervals",
+                                      110 + 56 * len(comparisons),
+                                      legend={"orientation": "h", "y": -0.12, "x": 0}))
+    figure.update_layout(showlegend=True)
+    figure.add_trace(go.Scatter(
+        name="UK, this survey", x=[c.uk_percent for c in shown], y=uk_labels, mode="markers",
+        marker={"color": UK, "size": 12, "symbol": "circle"},
+        error_x={"type": "data", "symmetric": False, "color": UK,
+                 "array": [round(c.uk_ci95[1] - c.uk_percent, 1) for c in shown],
+                 "arrayminus": [round(c.uk_percent - c.uk_ci95[0], 1) for c in shown]},
+        hovertemplate="UK: %{x:.1f}%<extra></extra>"))
+    figure.add_trace(go.Scatter(
+        name=f"US benchmark, n = {study.n} (hollow: approximate)",
+        x=[c.figure.percent for c in comparisons], y=labels, mode="markers",
+        marker={"color": US, "size": 12, "symbol": ["diamond-open" if c.figure.approximate
+                                                     else "diamond" for c in comparisons]},
+        error_x={"type": "data", "symmetric": False, "color": US,
+                 "array": [round(c.us_ci95[1] - c.figure.percent, 1) for c in comparisons],
+                 "arrayminus": [round(c.figure.percent - c.us_ci95[0], 1) for c in comparisons]},
+        customdata=[c.figure.display for c in comparisons],
+        hovertemplate="US: %{customdata}<extra></extra>"))
+    return figure
+
+
+def describe_question(result: QuestionResult, min_cell_size: int) -> str:
+    """The chart's numbers in words, for screen readers and for anyone who prefers text."""
+    question = result.question
+    if result.suppressed:
+        return (f"Question {question.number}, {question.text} "
+                f"{suppressed_text(result, min_cell_size)}.")
+    parts = "; ".join(f"{a.label} {a.percent:.1f}% ({a.count}, 95% interval {a.ci95[0]:.1f}% "
+                      f"to {a.ci95[1]:.1f}%)" for a in result.answers)
+    return f"Question {question.number}, {question.text} Of {result.base} who answered: {parts}."
+
+
+def describe_comparisons(comparisons: Sequence[Comparison]) -> str:
+    """The comparison chart in words."""
+    parts = []
+    for c in comparisons:
+        uk_question = "question 3" if c.uk_question == "viewed_profile" else "question 4"
+        us = f"US {c.figure.display} had searched {c.figure.scenario}"
+        if c.uk_percent is None:
+            parts.append(f"UK {uk_question}: not shown (too few responses); {us}.")
+        else:
+            parts.append(f"UK {uk_question}: {c.uk_percent:.1f}% (95% interval {c.uk_ci95[0]:.1f}% "
+                         f"to {c.uk_ci95[1]:.1f}%); {us}; difference {c.difference:+.1f} points.")
+    return " ".join(parts)

@@ -1,0 +1,12 @@
+"""Component ids shared between layouts and callbacks."""
+
+URL = "url"
+TICK = "tick"
+VERSION = "data-version"
+ROLE_FILTER = "role-filter"
+SOCIAL_MEDIA_FILTER = "social-media-filter"
+DEMO_BANNER = "demo-banner"
+STATUS = "store-status"
+AS_OF = "as-of"
+NAV = "nav"
+PRESENT_TOGGLE = "present-toggle"

@@ -1,0 +1,90 @@
+"""UK and US: the UK answers beside the US benchmark, with intervals and the wording notes."""
+
+from __future__ import annotations
+
+import dash
+from dash import Input, Output, callback, html
+
+from analysis.benchmark import Comparison, Study, compare
+from dashboard import ids, query
+from dashboard.components import graph
+from dashboard.context import current_view
+from dashboard.figures import comparison_figure, describe_comparisons
+
+dash.register_page(__name__, path="/uk-and-us", name="UK and US", order=1,
+                   title="UK and US: survey of UK social care professionals")
+
+CONTENT = "compare-content"
+
+
+def layout(**_query):
+    return html.Div(id=CONTENT, className="page", children=html.P("Loading the comparison…"))
+
+
+def verdict(comparison: Comparison) -> str:
+    if comparison.significant is None:
+        return "UK figure not shown (too few responses)"
+    word = "Difference" if comparison.significant else "No clear difference"
+    if comparison.figure.approximate:
+        return f"{word}, against an approximate US figure: indicative only"
+    return word + (" (95% interval excludes 0)" if comparison.significant
+                   else " (95% interval includes 0)")
+
+
+def comparison_rows(comparisons: tuple[Comparison, ...]) -> html.Table:
+    header = ["UK question", "US scenario (had done it)", "UK", "US", "UK minus US",
+              "Reading", "How the wordings differ"]
+    rows = []
+    for c in comparisons:
+        uk = "–" if c.uk_percent is None else (
+            f"{c.uk_percent:.1f}% ({c.uk_ci95[0]:.1f} to {c.uk_ci95[1]:.1f}), n = {c.uk_base}")
+        us = f"{c.figure.display}" + (" (approximate)" if c.figure.approximate else "")
+        difference = "–" if c.difference is None else (
+            f"{c.difference:+.1f} points ({c.difference_ci95[0]:+.1f} to {c.difference_ci95[1]:+.1f})")
+        rows.append(html.Tr([
+            html.Td("Q3 ever looked" if c.uk_question == "viewed_profile" else "Q4 to gather evidence"),
+            html.Td(c.figure.scenario), html.Td(uk), html.Td(us), html.Td(difference),
+            html.Td(verdict(c)), html.Td(c.note, className="note-cell")]))
+    return html.Table([html.Thead(html.Tr([html.Th(h, scope="col") for h in header])),
+                       html.Tbody(rows)], className="numbers comparison-table")
+
+
+def context_only(study: Study) -> html.Section:
+    items = [html.Li(f"{f.display} said it is acceptable in some situations to search for a "
+                     f"client {f.scenario}.") for f in study.figures if not f.comparisons]
+    return html.Section([
+        html.H2("US attitudes, for context only"),
+        html.P("The UK survey did not ask whether looking is acceptable, so these US figures have "
+               "no UK counterpart."),
+        html.Ul(items)], className="card")
+
+
+def sources(study: Study) -> html.Section:
+    return html.Section([
+        html.H2("About the benchmark"),
+        html.P([html.Strong("Source: "), study.citation, " ",
+                html.A(f"doi:{study.doi}", href=f"https://doi.org/{study.doi}")]),
+        html.P([study.sample, " ", study.n_note]),
+        html.P(study.question_form),
+        html.P(study.caveat, className="note"),
+    ], className="card")
+
+
+@callback(Output(CONTENT, "children"), Input(ids.URL, "search"), Input(ids.VERSION, "data"))
+def render(search, _version):
+    view = current_view(query.filter_from_search(search))
+    comparisons = compare(view.summary, view.study)
+    return [
+        html.P(["None of the wordings is identical: read each comparison with its note. The US "
+                f"figures come from {view.study.n} child welfare workers surveyed in 2014; the UK "
+                "figures from this survey, for the filter above."], className="note"),
+        html.Section([
+            graph(comparison_figure(comparisons, view.study), "uk-and-us",
+                  graph_id="chart-uk-and-us"),
+            html.P(describe_comparisons(comparisons), className="visually-hidden chart-description"),
+        ], className="card", **{"aria-label": "UK and US percentages"}),
+        html.Section([html.H2("Each comparison, with its note"), comparison_rows(comparisons)],
+                     className="card table-card"),
+        context_only(view.study),
+        sources(view.study),
+    ]
