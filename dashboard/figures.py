@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
 import plotly.graph_objects as go
 
 from analysis.benchmark import Comparison, Study
+from analysis.crosstab import Breakdown, CrossTab
 from analysis.summary import QuestionResult
+from analysis.timeline import Timeline
 
 UK = "#0072B2"
 US = "#D55E00"
@@ -125,3 +128,72 @@ def describe_comparisons(comparisons: Sequence[Comparison]) -> str:
             parts.append(f"UK {uk_question}: {c.uk_percent:.1f}% (95% interval {c.uk_ci95[0]:.1f}% "
                          f"to {c.uk_ci95[1]:.1f}%); {us}; difference {c.difference:+.1f} points.")
     return " ".join(parts)
+
+
+def crosstab_figure(table: CrossTab) -> go.Figure:
+    """Row percentages of a cross-tab as a heat map with the numbers written in."""
+    title = f"Q{table.rows.number} {table.rows.short_title} × Q{table.columns.number} {table.columns.short_title}"
+    if not table.row_codes:
+        return suppressed_figure(title, "Not shown: every row is too small to show safely")
+    labels_x = [table.columns.label_of(c) for c in table.column_codes]
+    labels_y = [f"{table.rows.label_of(r)} (n = {n})" for r, n in zip(table.row_codes, table.row_bases)]
+    text = [[f"{p:.1f}%<br>({lo:.0f}–{hi:.0f})" for p, lo, hi in zip(row, low, high)]
+            for row, low, high in zip(table.percents, table.ci_low, table.ci_high)]
+    figure = go.Figure(go.Heatmap(
+        z=table.percents, x=labels_x, y=labels_y, text=text, texttemplate="%{text}",
+        colorscale=[[0, "#f7fbff"], [1, "#2171b5"]], zmin=0, zmax=100, showscale=False,
+        hovertemplate="%{y} → %{x}: %{z:.1f}%<extra></extra>"),
+        layout=_layout(title, 120 + 60 * len(table.row_codes)))
+    figure.update_xaxes(range=None, ticksuffix="", side="top")
+    figure.update_layout(margin={"t": 80})
+    return figure
+
+
+def describe_crosstab(table: CrossTab) -> str:
+    if not table.row_codes:
+        return "Cross-tab not shown: every row is too small to show safely."
+    parts = []
+    for r, n, row in zip(table.row_codes, table.row_bases, table.percents):
+        cells = ", ".join(f"{table.columns.label_of(c)} {p:.1f}%" for c, p in zip(table.column_codes, row))
+        parts.append(f"Of {n} who answered {table.rows.label_of(r)} to question {table.rows.number}: {cells}.")
+    return " ".join(parts)
+
+
+def breakdown_figure(result: Breakdown, min_cell_size: int) -> go.Figure:
+    """Each answer's percentage for each role group, with 95% intervals."""
+    question = result.question
+    title = f"Q{question.number}. {question.short_title}, by role"
+    if result.suppressed:
+        return suppressed_figure(title, f"Not shown by role: a group has fewer than {min_cell_size} answers")
+    figure = go.Figure(layout=_layout(title, 140 + 40 * len(result.groups) * max(1, len(question.codes) // 2),
+                                      barmode="group", legend={"orientation": "h", "y": -0.1}))
+    figure.update_layout(showlegend=True)
+    for index, code in enumerate(question.codes):
+        shown = [(label, r.answer(code)) for label, r in zip(result.labels, result.results)
+                 if not r.suppressed]
+        figure.add_trace(go.Bar(
+            name=question.label_of(code), orientation="h",
+            y=[label for label, _ in shown], x=[a.percent for _, a in shown],
+            marker={"color": PALETTE[index % len(PALETTE)]},
+            error_x={"type": "data", "symmetric": False, "color": "#333",
+                     "array": [round(a.ci95[1] - a.percent, 1) for _, a in shown],
+                     "arrayminus": [round(a.percent - a.ci95[0], 1) for _, a in shown]},
+            hovertemplate="%{y}: %{x:.1f}%<extra>" + question.label_of(code) + "</extra>"))
+    return figure
+
+
+def timeline_figure(line: Timeline) -> go.Figure:
+    """Responses so far, day by day, with the margin of error they give."""
+    figure = go.Figure(layout=_layout("Responses so far, and the margin of error they give", 320,
+                                      legend={"orientation": "h", "y": -0.2}))
+    figure.update_layout(showlegend=True, yaxis={"autorange": True, "title": "Responses",
+                                                 "rangemode": "tozero", "fixedrange": True},
+                         xaxis={"range": None, "ticksuffix": "", "type": "date", "fixedrange": True},
+                         yaxis2={"overlaying": "y", "side": "right", "rangemode": "tozero",
+                                 "title": "Margin of error (points)", "fixedrange": True})
+    figure.add_trace(go.Scatter(x=list(line.days), y=line.cumulative.tolist(), name="Responses",
+                                mode="lines", line={"color": UK, "width": 2}))
+    figure.add_trace(go.Scatter(x=list(line.days), y=np.round(line.margin, 1).tolist(),
+                                name="Margin of error, 95% (right axis)", yaxis="y2",
+                                mode="lines", line={"color": US, "dash": "dot"}))
+    return figure

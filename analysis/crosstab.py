@@ -1,0 +1,145 @@
+"""Two questions against each other, and one question by role group.
+
+A cross-tab splits the people who answered the column question by their answer to the row
+question. Each row is a group of its own, so the minimum cell rule applies to rows as to views
+(see :mod:`analysis.views`): a row is shown only if, within every atom (role group x answer to
+question 2), the number in it is 0 or at least the minimum; and what is left unshown (hidden rows
+and those who did not answer the row question) must again be 0 or at least the minimum in every
+atom, or the overall results minus the shown rows would reveal it. Rows are hidden, smallest
+first, until both hold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import chi2_contingency
+
+from analysis.cube import QUESTION_INDEX, Cube, code_index
+from analysis.summary import QuestionResult, question_result, wilson
+from analysis.views import (SOCIAL_MEDIA_VALUES, Filter, Grouping, QuestionSafety, group_mask,
+                            view_mask)
+from survey.questionnaire import BY_ID, Question
+
+_SM = QUESTION_INDEX["uses_social_media"]
+
+
+@dataclass(frozen=True)
+class ChiSquare:
+    statistic: float
+    dof: int
+    p_value: float
+    small_expected: bool
+    """Some expected count is below 5: the test's p-value is then only approximate."""
+
+
+@dataclass(frozen=True)
+class CrossTab:
+    rows: Question
+    columns: Question
+    row_codes: tuple[str, ...]
+    """Row answers shown, in questionnaire order."""
+    hidden_rows: tuple[str, ...]
+    column_codes: tuple[str, ...]
+    counts: np.ndarray
+    """(shown rows, columns) people."""
+    percents: np.ndarray
+    """Row percentages, one decimal."""
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    row_bases: np.ndarray
+    chi_square: ChiSquare | None
+
+
+def _atoms(cube: Cube, grouping: Grouping, view: Filter) -> list[np.ndarray]:
+    """The pieces a view's rows must be safe in, as for a question in
+    :func:`analysis.views.question_safety`: every role group when the view has no social-media
+    filter; every role group with each answer to question 2 (both, whichever the filter picks,
+    since "either" minus "yes" is "no") when it has."""
+    groups = [group_mask(cube, grouping, g) for g in grouping.groups]
+    if not view.social_media:
+        return groups
+    return [g & (cube.cells[:, _SM] == code_index("uses_social_media", v))
+            for g in groups for v in SOCIAL_MEDIA_VALUES]
+
+
+def _answered(cube: Cube, question: Question) -> np.ndarray:
+    column = cube.cells[:, QUESTION_INDEX[question.id]]
+    return column < len(question.codes)
+
+
+def crosstab(cube: Cube, grouping: Grouping, view: Filter, row_id: str, column_id: str,
+             min_cell_size: int) -> CrossTab:
+    view = grouping.resolve(view)
+    rows, columns = BY_ID[row_id], BY_ID[column_id]
+    mask = view_mask(cube, grouping, view) & _answered(cube, columns)
+    public = view_mask(cube, grouping, Filter()) & _answered(cube, columns)
+    atoms = [public & atom for atom in _atoms(cube, grouping, view)]
+    row_column = cube.cells[:, QUESTION_INDEX[row_id]]
+    row_masks = {code: row_column == rows.codes.index(code) for code in rows.codes}
+
+    def ok(n: int) -> bool:
+        return n == 0 or n >= min_cell_size
+
+    def size(cells: np.ndarray) -> int:
+        return int(cube.counts[cells].sum())
+
+    shown = [c for c in rows.codes
+             if size(mask & row_masks[c]) >= min_cell_size
+             and all(ok(size(atom & row_masks[c])) for atom in atoms)]
+    while shown:
+        in_shown = np.logical_or.reduce([row_masks[c] for c in shown])
+        if ok(size(mask & ~in_shown)) and all(ok(size(atom & ~in_shown)) for atom in atoms):
+            break
+        shown.remove(min(shown, key=lambda c: (size(mask & row_masks[c]), rows.codes.index(c))))
+
+    column_index = cube.cells[:, QUESTION_INDEX[column_id]]
+    counts = np.array([[size(mask & row_masks[r] & (column_index == j))
+                        for j in range(len(columns.codes))] for r in shown],
+                      dtype=np.int64).reshape(len(shown), len(columns.codes))
+    bases = counts.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        percents = np.round(np.where(bases[:, None] > 0, 100 * counts / bases[:, None], 0.0), 1)
+    low, high = wilson(counts, np.repeat(bases[:, None], len(columns.codes), axis=1))
+    return CrossTab(rows, columns, tuple(shown), tuple(c for c in rows.codes if c not in shown),
+                    columns.codes, counts, percents, np.round(low, 1), np.round(high, 1), bases,
+                    _chi_square(counts))
+
+
+def _chi_square(counts: np.ndarray) -> ChiSquare | None:
+    table = counts[:, counts.sum(axis=0) > 0]
+    table = table[table.sum(axis=1) > 0]
+    if table.shape[0] < 2 or table.shape[1] < 2:
+        return None
+    result = chi2_contingency(table, correction=False)
+    return ChiSquare(float(result.statistic), int(result.dof), float(result.pvalue),
+                     bool((result.expected_freq < 5).any()))
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    question: Question
+    groups: tuple[str, ...]
+    labels: tuple[str, ...]
+    results: tuple[QuestionResult, ...]
+    suppressed: bool
+
+
+def breakdown(cube: Cube, grouping: Grouping, view: Filter, question_id: str,
+              safety: dict[str, QuestionSafety], min_cell_size: int) -> Breakdown:
+    """One question for each role group in the view, side by side."""
+    view = grouping.resolve(view)
+    question = BY_ID[question_id]
+    groups = view.roles or grouping.groups
+    allowed = question_id != "role" and safety[question_id].allows(view, grouping)
+    mask = view_mask(cube, grouping, view)
+    results = []
+    for group in groups:
+        in_group = mask & group_mask(cube, grouping, group)
+        column = cube.cells[in_group, QUESTION_INDEX[question_id]]
+        counts = np.bincount(column, weights=cube.counts[in_group],
+                             minlength=len(question.stored_codes)).astype(np.int64)
+        results.append(question_result(question, counts, min_cell_size, suppress=not allowed))
+    return Breakdown(question, groups, tuple(grouping.label(g) for g in groups), tuple(results),
+                     not allowed)

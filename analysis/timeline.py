@@ -1,0 +1,87 @@
+"""Arrivals over time, the current rate, and the precision each role group has reached.
+
+Margins of error are for a percentage near 50% (the widest case) at 95%, from the normal
+approximation: 1.96 x sqrt(0.25 / n). They are a planning figure for "how many more responses
+do we need", not the interval of any particular result (those are Wilson intervals).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import pandas as pd
+
+from analysis.cube import Cube, code_index
+from analysis.views import Grouping
+
+Z95 = 1.959963984540054
+TARGET_MARGIN = 5.0
+
+
+def margin_of_error(n: int) -> float | None:
+    """Percentage points, at 95%, for a proportion near 50%; None for n = 0."""
+    return None if n <= 0 else 100 * Z95 * math.sqrt(0.25 / n)
+
+
+def needed_for(margin_points: float = TARGET_MARGIN) -> int:
+    """Responses needed for a margin of error of at most ``margin_points``."""
+    return math.ceil((Z95 * 0.5 / (margin_points / 100)) ** 2)
+
+
+@dataclass(frozen=True)
+class GroupPrecision:
+    group: str
+    label: str
+    responses: int
+    margin: float | None
+    more_needed: int
+
+
+@dataclass(frozen=True)
+class Timeline:
+    days: pd.DatetimeIndex
+    daily: np.ndarray
+    cumulative: np.ndarray
+    margin: np.ndarray
+    """Margin of error (points) of the whole sample at the end of each day."""
+    last_hour: int
+    last_day: int
+    since_last: timedelta | None
+    precision: tuple[GroupPrecision, ...]
+
+
+def timeline(cube: Cube, grouping: Grouping, groups: tuple[str, ...] = (),
+             now: datetime | None = None) -> Timeline:
+    """Arrivals of the chosen role groups (all when empty), and every group's precision."""
+    now = now or datetime.now(timezone.utc)
+    all_roles = cube.hours[:, 1] if len(cube.hours) else np.zeros(0, np.int64)
+    chosen = np.ones(len(all_roles), bool)
+    if groups:
+        chosen = np.isin(all_roles, [code_index("role", r) for r in grouping.role_codes(groups)])
+    hours = cube.hours[chosen, 0] if len(cube.hours) else np.zeros(0, np.int64)
+    counts = cube.hour_counts[chosen]
+    this_hour = int(now.timestamp() // 3600)
+    last_hour = int(counts[hours >= this_hour - 1].sum()) if len(hours) else 0
+    last_day = int(counts[hours >= this_hour - 24].sum()) if len(hours) else 0
+    if len(hours):
+        stamps = pd.to_datetime(hours * 3600, unit="s", utc=True).floor("D")
+        daily = pd.Series(counts, index=stamps).groupby(level=0).sum()
+        daily = daily.reindex(pd.date_range(daily.index.min(), daily.index.max(), freq="D"),
+                              fill_value=0)
+    else:
+        daily = pd.Series([], dtype=np.int64, index=pd.DatetimeIndex([], tz="UTC"))
+    cumulative = daily.cumsum().to_numpy()
+    margin = np.array([margin_of_error(int(n)) or np.nan for n in cumulative])
+    since = max(now - cube.last_submitted, timedelta(0)) if cube.last_submitted else None
+    target = needed_for()
+    precision = []
+    for group in grouping.groups:
+        wanted = [code_index("role", r) for r in grouping.role_codes((group,))]
+        n = int(cube.hour_counts[np.isin(all_roles, wanted)].sum())
+        precision.append(GroupPrecision(group, grouping.label(group), n, margin_of_error(n),
+                                        max(0, target - n)))
+    return Timeline(daily.index, daily.to_numpy(), cumulative, margin, last_hour, last_day,
+                    since, tuple(precision))

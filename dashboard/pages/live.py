@@ -1,0 +1,71 @@
+"""Live: responses over time, the current rate, and the precision each role group has reached."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import dash
+from dash import Input, Output, callback, html
+
+from analysis.timeline import TARGET_MARGIN, needed_for, timeline
+from dashboard import ids, query
+from dashboard.components import graph, headline
+from dashboard.context import current_view
+from dashboard.figures import timeline_figure
+
+dash.register_page(__name__, path="/live", name="Live", order=3,
+                   title="Live responses: survey of UK social care professionals")
+
+CONTENT = "live-content"
+
+
+def layout(**_query):
+    return html.Div(id=CONTENT, className="page", children=html.P("Loading…"))
+
+
+def ago(delta: timedelta | None) -> str:
+    if delta is None:
+        return "no responses yet"
+    seconds = int(delta.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n != 1 else ''} ago"
+    return f"{seconds} seconds ago"
+
+
+@callback(Output(CONTENT, "children"), Input(ids.URL, "search"), Input(ids.VERSION, "data"))
+def render(search, _version):
+    view = current_view(query.filter_from_search(search))
+    snapshot = view.snapshot
+    line = timeline(snapshot.cube, snapshot.grouping, view.summary.view.roles)
+    rows = [html.Tr([html.Td(p.label), html.Td(f"{p.responses:,}"),
+                     html.Td("–" if p.margin is None else f"±{p.margin:.1f} points"),
+                     html.Td("reached" if p.more_needed == 0 else f"{p.more_needed:,} more")])
+            for p in line.precision]
+    note = ("The social-media filter does not apply here: arrivals are counted by role only."
+            if view.summary.view.social_media else "")
+    return [
+        html.Div([
+            headline("responses in the chosen roles", f"{int(line.cumulative[-1]) if len(line.cumulative) else 0:,}",
+                     tile_id="live-total"),
+            headline("in the last hour", f"{line.last_hour:,}", f"{line.last_day:,} in the last 24 hours",
+                     tile_id="live-rate"),
+            headline("since the last response", ago(line.since_last), tile_id="live-since"),
+        ], className="headlines"),
+        html.P(note, className="hint"),
+        html.Section([graph(timeline_figure(line), "responses-over-time", graph_id="chart-timeline"),
+                      html.P(f"{int(line.cumulative[-1]) if len(line.cumulative) else 0} responses over "
+                             f"{len(line.days)} days; margin of error now "
+                             f"{line.margin[-1]:.1f} points." if len(line.margin) else "No responses yet.",
+                             className="visually-hidden")], className="card"),
+        html.Section([
+            html.H2("Precision by role"),
+            html.P(f"Margin of error at 95% for a result near 50%, and how many more responses would "
+                   f"bring it to ±{TARGET_MARGIN:.0f} points ({needed_for():,} in all)."),
+            html.Table([html.Thead(html.Tr([html.Th(h, scope="col") for h in
+                                            ("Role", "Responses", "Margin of error",
+                                             f"For ±{TARGET_MARGIN:.0f} points")])),
+                        html.Tbody(rows)], className="numbers", id="precision-table"),
+        ], className="card"),
+    ]
