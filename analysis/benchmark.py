@@ -15,7 +15,7 @@ from pathlib import Path
 
 from statsmodels.stats.proportion import confint_proportions_2indep
 
-from analysis.summary import Summary, wilson
+from analysis.summary import Summary, one_decimal, wilson
 
 DATA = Path(__file__).resolve().parent.parent / "survey" / "us_benchmark.json"
 
@@ -85,13 +85,15 @@ def load_study(path: Path = DATA) -> Study:
                  study["sample"], study["question_form"], data["caveat"], figures)
 
 
-def us_count(figure: Figure, n: int) -> int:
-    return round(figure.percent / 100 * n)
+def us_count(figure: Figure, n: int) -> float:
+    """The published percentage as a count of n. Not rounded to whole people: the intervals are
+    then centred on the very figure that is printed (statsmodels accepts fractional counts)."""
+    return figure.percent / 100 * n
 
 
 def us_interval(figure: Figure, n: int) -> tuple[float, float]:
     low, high = wilson(us_count(figure, n), n)
-    return round(float(low), 1), round(float(high), 1)
+    return one_decimal(float(low)), one_decimal(float(high))
 
 
 def compare(summary: Summary, study: Study | None = None) -> tuple[Comparison, ...]:
@@ -110,8 +112,8 @@ def compare(summary: Summary, study: Study | None = None) -> tuple[Comparison, .
             low, high = confint_proportions_2indep(
                 yes.count, result.base, us_count(figure, study.n), study.n,
                 method="newcomb", compare="diff")
-            difference = round(100 * yes.count / result.base - figure.percent, 1)
-            interval = (round(float(low) * 100, 1), round(float(high) * 100, 1))
+            difference = one_decimal(100 * yes.count / result.base - figure.percent)
+            interval = (one_decimal(float(low) * 100), one_decimal(float(high) * 100))
             comparisons.append(Comparison(
                 figure, pairing.uk_question, pairing.note, us_ci, yes.percent, yes.ci95,
                 result.base, difference, interval, bool(low > 0 or high < 0)))

@@ -17,7 +17,7 @@ import numpy as np
 from scipy.stats import chi2_contingency
 
 from analysis.cube import QUESTION_INDEX, Cube, code_index
-from analysis.summary import QuestionResult, question_result, wilson
+from analysis.summary import QuestionResult, one_decimal, question_result, wilson
 from analysis.views import (SOCIAL_MEDIA_VALUES, Filter, Grouping, QuestionSafety, group_mask,
                             view_mask)
 from survey.questionnaire import BY_ID, Question
@@ -100,11 +100,16 @@ def crosstab(cube: Cube, grouping: Grouping, view: Filter, row_id: str, column_i
                       dtype=np.int64).reshape(len(shown), len(columns.codes))
     bases = counts.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        percents = np.round(np.where(bases[:, None] > 0, 100 * counts / bases[:, None], 0.0), 1)
+        shares = np.where(bases[:, None] > 0, 100 * counts / bases[:, None], 0.0)
     low, high = wilson(counts, np.repeat(bases[:, None], len(columns.codes), axis=1))
     return CrossTab(rows, columns, tuple(shown), tuple(c for c in rows.codes if c not in shown),
-                    columns.codes, counts, percents, np.round(low, 1), np.round(high, 1), bases,
+                    columns.codes, counts, _one_decimal(shares), _one_decimal(low),
+                    _one_decimal(high), bases,
                     _chi_square(counts))
+
+
+def _one_decimal(values: np.ndarray) -> np.ndarray:
+    return np.vectorize(one_decimal, otypes=[float])(values) if values.size else values
 
 
 def _chi_square(counts: np.ndarray) -> ChiSquare | None:

@@ -12,13 +12,14 @@ from analysis.summary import QuestionResult, Summary
 
 def question_dict(result: QuestionResult) -> dict[str, Any]:
     question = result.question
-    data: dict[str, Any] = {
-        "id": question.id, "number": question.number, "text": question.text,
-        "base": result.base, "suppressed": result.suppressed,
-    }
+    data: dict[str, Any] = {"id": question.id, "number": question.number, "text": question.text,
+                            "suppressed": result.suppressed}
     if result.suppressed:
+        # Not even the base: how many answered, beside how many were asked, is itself a result.
+        data["base"] = None
         data["answers"] = [{"code": code, "label": question.label_of(code)} for code in question.codes]
         return data
+    data["base"] = result.base
     data["no_answer"] = result.no_answer
     if question.asked_when:
         data["not_asked"] = result.not_asked

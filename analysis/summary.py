@@ -8,6 +8,7 @@ Percentages are of those who answered the question (its base): "no answer", and 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 from statsmodels.stats.proportion import proportion_confint
@@ -53,6 +54,12 @@ class Summary:
         return next(q for q in self.questions if q.question.id == question_id)
 
 
+def one_decimal(value: float) -> float:
+    """Rounded to one decimal, halves away from zero as readers expect (6.25 -> 6.3), not to
+    even as Python's round does."""
+    return float(Decimal(repr(float(value))).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
 def wilson(count, base) -> tuple[np.ndarray, np.ndarray]:
     """95% Wilson interval(s) as percentages; (0, 0) where the base is 0."""
     count = np.asarray(count, dtype=float)
@@ -81,8 +88,8 @@ def question_result(question: Question, counts: np.ndarray, min_cell_size: int, 
     if not suppressed:
         low, high = wilson(answered, base)
         answers = tuple(
-            AnswerResult(code, question.label_of(code), int(n), round(float(100 * n / base), 1),
-                         (round(float(lo), 1), round(float(hi), 1)))
+            AnswerResult(code, question.label_of(code), int(n), one_decimal(100 * n / base),
+                         (one_decimal(lo), one_decimal(hi)))
             for code, n, lo, hi in zip(question.codes, answered, low, high))
     return QuestionResult(question, base, int(missing.get(MISSING_CODES[0], 0)),
                           int(missing.get(MISSING_CODES[1], 0)), suppressed, answers)
@@ -134,7 +141,7 @@ def role_result(cube: Cube, mask: np.ndarray, grouping: Grouping, view: Filter,
         return QuestionResult(question, base, 0, 0, True, ())
     low, high = wilson(counts, base)
     answers = tuple(
-        AnswerResult(g, grouping.label(g), int(n), round(float(100 * n / base), 1),
-                     (round(float(lo), 1), round(float(hi), 1)))
+        AnswerResult(g, grouping.label(g), int(n), one_decimal(100 * n / base),
+                     (one_decimal(lo), one_decimal(hi)))
         for g, n, lo, hi in zip(groups, counts, low, high))
     return QuestionResult(question, base, 0, 0, False, answers)

@@ -54,8 +54,10 @@ class Filter:
     social_media: str | None = None
 
     @classmethod
-    def parse(cls, roles: list[str] | tuple[str, ...] = (), social_media: str | None = None) -> "Filter":
+    def parse(cls, roles: list[str] | tuple[str, ...] | None = (),
+              social_media: str | None = None) -> "Filter":
         """A filter from the URL's values, refusing what does not exist."""
+        roles = roles or ()
         known = set(ROLE_CODES) | {POOLED}
         unknown = sorted(set(roles) - known)
         if unknown:
@@ -92,7 +94,7 @@ class Grouping:
         """The filter as the grouping can honour it: pooled roles become the pooled group."""
         groups = {POOLED if code in self.pooled else code for code in view.roles}
         social_media = view.social_media if self.social_media_filter else None
-        return Filter(tuple(g for g in self.groups if g in groups), social_media)
+        return Filter(tuple(g for g in (*self.separate, POOLED) if g in groups), social_media)
 
     def role_codes(self, groups: tuple[str, ...]) -> tuple[str, ...]:
         codes: list[str] = []
@@ -123,7 +125,10 @@ def _safe(atoms: np.ndarray, minimum: int) -> bool:
 
 def group_roles(cube: Cube, min_cell_size: int) -> Grouping:
     atoms = _atoms(cube)
-    pooled = [NO_ANSWER] + [r for r in ROLE_CODES if not _safe(atoms[r], min_cell_size)]
+    # Roles nobody has given yet are listed with the pool: they add nobody to it, and they
+    # become groups of their own once they safely can.
+    pooled = [NO_ANSWER] + [r for r in ROLE_CODES
+                            if not atoms[r].any() or not _safe(atoms[r], min_cell_size)]
     separate = [r for r in ROLE_CODES if r not in pooled]
 
     def pool_atoms() -> np.ndarray:

@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     )
     app.server.extensions[EXTENSION] = Services(settings, live)
     app.server.json.sort_keys = False
+    app.index_string = app.index_string.replace("<html>", '<html lang="en-GB">', 1)
     app.layout = lambda: shell.layout(live, settings)
     shell.register(app, live)
     api.register(app.server)

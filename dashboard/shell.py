@@ -4,6 +4,7 @@ filters, the URL and the data version in step."""
 from __future__ import annotations
 
 import dash
+import dash_bootstrap_components as dbc
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from analysis.views import Filter, Grouping
@@ -73,12 +74,12 @@ def layout(live: LiveData, settings: Settings):
         html.Section([
             html.Fieldset([
                 html.Legend("Role"),
-                dcc.Checklist(id=ids.ROLE_FILTER, options=role_options(snapshot.grouping),
+                dbc.Checklist(id=ids.ROLE_FILTER, options=role_options(snapshot.grouping),
                               value=[], inline=True, className="role-filter"),
             ], className="filter"),
             html.Fieldset([
                 html.Legend("Social media (question 2)"),
-                dcc.RadioItems(id=ids.SOCIAL_MEDIA_FILTER, options=SOCIAL_MEDIA_OPTIONS,
+                dbc.RadioItems(id=ids.SOCIAL_MEDIA_FILTER, options=SOCIAL_MEDIA_OPTIONS,
                                value="all", inline=True),
             ], className="filter"),
             html.P("No role ticked means every role. Roles with fewer than "

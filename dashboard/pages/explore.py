@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dash
-from dash import Input, Output, State, callback, dcc, html, no_update
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, html, no_update
 
 from analysis.crosstab import CrossTab, breakdown, crosstab
 from dashboard import ids, query
@@ -31,8 +32,7 @@ def chosen(search: str | None, key: str) -> str:
 
 def _dropdown(component_id: str, label: str, value: str, options=OPTIONS):
     return html.Div([html.Label(label, htmlFor=component_id),
-                     dcc.Dropdown(id=component_id, options=options, value=value,
-                                  clearable=False, searchable=False)],
+                     dbc.Select(id=component_id, options=options, value=value)],
                     className="control")
 
 

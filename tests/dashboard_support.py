@@ -1,0 +1,80 @@
+"""Helpers for tests of the web application: hand-written responses, an app on a fresh store,
+and a real server in a thread for the browser."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from itertools import count
+
+from sqlalchemy import Engine
+from werkzeug.serving import make_server
+
+from dashboard.app import create_app
+from data_loaders import store
+from data_loaders.db import WRITE
+from survey.questionnaire import QUESTION_IDS
+from survey.settings import Settings
+
+_ids = count(1)
+START = datetime(2018, 9, 12, 9, 0, tzinfo=timezone.utc)
+
+
+def responses(spec: list[tuple[int, tuple[str, ...]]], *, start: datetime = START) -> list[dict]:
+    """Rows for ``store.store_responses`` from ``(how many, (eight codes))`` pairs; "" is a blank
+    answer (and, for question 6 after a question 5 that is not yes, "not asked")."""
+    rows = []
+    for times, answers in spec:
+        for _ in range(times):
+            n = next(_ids)
+            codes = dict(zip(QUESTION_IDS, answers))
+            for qid, code in codes.items():
+                if code == "":
+                    codes[qid] = ("not_asked" if qid == "confident_guidance"
+                                  and codes["aware_of_guidance"] != "yes" else "no_answer")
+            rows.append({"source_respondent_id": f"t{n}",
+                         "submitted_at": start + timedelta(minutes=n), **codes})
+    return rows
+
+
+def add(engine: Engine, rows: list[dict], *, source: str = "test") -> int:
+    with engine.connect().execution_options(**WRITE) as connection, connection.begin():
+        return store.store_responses(connection, source, rows).accepted
+
+
+# Hand-written store used by the API and browser tests (minimum cell size 10):
+# social workers: 12 all-yes, 10 mostly no; team managers: 10 using social media, 10 not;
+# 3 students (pooled: fewer than 10); 2 social workers who left question 2 blank (left out).
+FIXTURE = [
+    (12, ("social_worker", "yes", "yes", "yes", "yes", "yes", "yes", "yes")),
+    (10, ("social_worker", "yes", "no", "no", "no", "", "no", "no")),
+    (10, ("team_manager", "yes", "yes", "no", "not_sure", "", "yes", "yes")),
+    (10, ("team_manager", "no", "no", "no", "no", "", "not_sure", "no")),
+    (3, ("student", "yes", "yes", "yes", "yes", "no", "no", "no")),
+    (2, ("social_worker", "", "yes", "yes", "yes", "yes", "yes", "yes")),
+]
+
+
+def settings_for(url: str, **overrides) -> Settings:
+    values = dict(database_url=url, demo_responses=0, min_cell_size=10, refresh_seconds=1.0)
+    values.update(overrides)
+    return Settings.from_env({}, **values)
+
+
+def build_app(url: str, **overrides):
+    return create_app(settings_for(url, **overrides))
+
+
+@contextmanager
+def serve(app) -> Iterator[str]:
+    """The app on a free loopback port, in a thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app.server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)

@@ -1,0 +1,282 @@
+"""The US benchmark (Sage et al., 2017) and the UK - US comparisons.
+
+Figures and pairings are written out from shared/reference/SURVEY.md. Difference intervals are
+checked against Newcombe's hybrid score interval (Newcombe 1998, method 10) written out here with
+``math``: with Wilson intervals (l1, u1) for the UK and (l2, u2) for the US, and d = p1 - p2,
+
+    lower = d - sqrt((p1 - l1)² + (u2 - p2)²),   upper = d + sqrt((u1 - p1)² + (p2 - l2)²).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from statistics import NormalDist
+
+import pytest
+
+from analysis.benchmark import compare, load_study
+from analysis.cube import Cube
+from analysis.summary import summarise
+from analysis.views import Filter, group_roles
+from tests.analysis_fixtures import frame, people
+
+Z = NormalDist().inv_cdf(0.975)
+
+
+def wilson_by_hand(k: float, n: int) -> tuple[float, float]:
+    """Wilson score interval as proportions; ``k`` may be fractional (a published percentage)."""
+    p = k / n
+    denominator = 1 + Z * Z / n
+    centre = (p + Z * Z / (2 * n)) / denominator
+    half = Z * math.sqrt(p * (1 - p) / n + Z * Z / (4 * n * n)) / denominator
+    return centre - half, centre + half
+
+
+def newcombe_by_hand(k1: int, n1: int, p2: float, n2: int) -> tuple[float, float, float]:
+    """(d, lower, upper) in percentage points for UK k1 of n1 against a US proportion p2 of n2."""
+    p1 = k1 / n1
+    l1, u1 = wilson_by_hand(k1, n1)
+    l2, u2 = wilson_by_hand(p2 * n2, n2)
+    d = p1 - p2
+    lower = d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    upper = d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    return 100 * d, 100 * lower, 100 * upper
+
+
+# ---------------------------------------------------------------------------------------------
+# The study as SURVEY.md gives it
+
+FIGURES = {
+    # id: (scenario, measure, percent, approximate, display)
+    "curiosity_done": ("out of curiosity", "had done it", 43, False, "43%"),
+    "locate_done": ("to locate a client the agency wants to find (e.g. a missing parent)",
+                    "had done it", 49, False, "49%"),
+    "risk_done": ("when it might give insight into client risk factors", "had done it", 46,
+                  False, "46%"),
+    "investigation_done": ("when conducting a child welfare investigation or assessment",
+                           "had done it", None, True, "about a third"),
+    "curiosity_acceptable": ("out of curiosity", "acceptable in some situations", 58, False,
+                             "58%"),
+    "locate_acceptable": ("to locate a client the agency wants to find (e.g. a missing parent)",
+                          "acceptable in some situations", 53, False, "53%"),
+    "risk_acceptable": ("when it might give insight into client risk factors",
+                        "acceptable in some situations", 61, False, "61%"),
+    "investigation_acceptable": ("when conducting a child welfare investigation or assessment",
+                                 "acceptable in some situations", 65, True, "about 65%"),
+}
+
+# UK question 3 beside the four "had done it" figures; question 4 beside risk and investigation.
+PAIRINGS = {
+    "curiosity_done": ("viewed_profile",),
+    "locate_done": ("viewed_profile",),
+    "risk_done": ("viewed_profile", "viewed_for_evidence"),
+    "investigation_done": ("viewed_profile", "viewed_for_evidence"),
+    "curiosity_acceptable": (),
+    "locate_acceptable": (),
+    "risk_acceptable": (),
+    "investigation_acceptable": (),
+}
+
+ORDER = [("curiosity_done", "viewed_profile"), ("locate_done", "viewed_profile"),
+         ("risk_done", "viewed_profile"), ("risk_done", "viewed_for_evidence"),
+         ("investigation_done", "viewed_profile"), ("investigation_done", "viewed_for_evidence")]
+
+
+def test_study_n_citation_and_doi():
+    study = load_study()
+    assert study.n == 171
+    assert study.doi == "10.1016/j.childyouth.2017.04.018"
+    assert study.companion_doi == "10.18060/20880"
+    assert "Sage" in study.citation and "2017" in study.citation
+    assert "171" in study.short
+    assert study.caveat  # different country, year, population: said next to every comparison
+
+
+def test_exactly_eight_figures():
+    study = load_study()
+    assert [f.id for f in study.figures] == list(FIGURES)
+
+
+@pytest.mark.parametrize("figure_id", list(FIGURES))
+def test_figure_as_published(figure_id):
+    figure = next(f for f in load_study().figures if f.id == figure_id)
+    scenario, measure, percent, approximate, display = FIGURES[figure_id]
+    assert figure.scenario == scenario
+    assert figure.measure == measure
+    if percent is None:  # "about a third"
+        assert abs(figure.percent - 100 / 3) < 0.5
+    else:
+        assert figure.percent == percent
+    assert figure.approximate is approximate
+    assert figure.display == display
+    assert figure.wording
+
+
+@pytest.mark.parametrize("figure_id", list(FIGURES))
+def test_pairings_as_survey_md_says(figure_id):
+    figure = next(f for f in load_study().figures if f.id == figure_id)
+    assert tuple(p.uk_question for p in figure.comparisons) == PAIRINGS[figure_id]
+    for pairing in figure.comparisons:
+        assert pairing.note  # the wordings differ: a note beside every comparison
+        if figure.approximate:
+            assert "approximate" in pairing.note
+    if not figure.comparisons:  # "acceptable": context only
+        assert figure.context_note and "context only" in figure.context_note
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparisons
+
+def uk_summary(specs, minimum=5, view=Filter()):
+    cube = Cube.from_frame(frame(specs))
+    return summarise(cube, group_roles(cube, minimum), view, minimum)
+
+
+# 40 social workers using social media: 30 looked at a profile (75%), 10 of them to gather
+# evidence (25%, "a quarter", as published).
+FORTY = (people("sw", "y", 10, "y y n . n n") + people("sw", "y", 20, "y n n . n n")
+         + people("sw", "y", 10, "n n n . n n"))
+
+# UK% - US%: 75 - 43 = 32.0, 75 - 49 = 26.0, 75 - 46 = 29.0, 75 - 33.3 = 41.7,
+# 25 - 46 = -21.0, 25 - 33.3 = -8.3.
+DIFFERENCES = [32.0, 26.0, 29.0, -21.0, 41.7, -8.3]
+# Newcombe intervals (hand formula, US p = published %): q3 all well above 0; q4 against risk
+# (-34.2, -4.1) below 0; q4 against investigation (-21.4, 8.3) spans 0.
+SIGNIFICANT = [True, True, True, True, True, False]
+
+
+def test_comparisons_in_file_order_with_differences():
+    comparisons = compare(uk_summary(FORTY))
+    assert [(c.figure.id, c.uk_question) for c in comparisons] == ORDER
+    assert [c.difference for c in comparisons] == DIFFERENCES
+    assert [c.uk_base for c in comparisons] == [40] * 6
+    assert [c.uk_percent for c in comparisons] == [75.0, 75.0, 75.0, 25.0, 75.0, 25.0]
+    assert [c.significant for c in comparisons] == SIGNIFICANT
+    for c in comparisons:
+        assert c.note == next(p.note for p in c.figure.comparisons
+                              if p.uk_question == c.uk_question)
+
+
+@pytest.mark.parametrize("specs", [
+    pytest.param(FORTY, id="30 and 10 of 40"),
+    pytest.param(people("sw", "y", 12, "n n n . n n"), id="none of 12"),
+    pytest.param(people("sw", "y", 12, "y y n . n n"), id="all of 12"),
+    pytest.param(people("sw", "y", 22, "y n n . n n") + people("sw", "y", 18, "n y n . n n"),
+                 id="22 of 40 and 18 of 40"),
+])
+def test_difference_interval_is_newcombes_and_decides_significance(specs):
+    summary = uk_summary(specs)
+    study = load_study()
+    for c in compare(summary, study):
+        yes = summary.question(c.uk_question).answer("yes").count
+        base = summary.question(c.uk_question).base
+        d, lower, upper = newcombe_by_hand(yes, base, c.figure.percent / 100, study.n)
+        assert c.difference == round(d, 1)
+        low, high = c.difference_ci95
+        # Within rounding to one decimal.
+        assert abs(low - lower) <= 0.05 and abs(high - upper) <= 0.05, (c.figure.id, c.uk_question)
+        assert low < c.difference < high
+        assert c.significant is (low > 0 or high < 0)
+        assert c.uk_percent == round(100 * yes / base, 1)
+
+
+def test_difference_interval_is_around_the_published_us_percentage():
+    # 30 of 40 against 43% of 171: d = 32.0, Newcombe (hand) = (15.1, 45.0), centred on the
+    # published 43% (not on 74/171 = 43.27%, the nearest whole count, which gives (14.8, 44.7)).
+    summary = uk_summary(FORTY)
+    study = load_study()
+    got, expected = [], []
+    for c in compare(summary, study):
+        result = summary.question(c.uk_question)
+        d, lower, upper = newcombe_by_hand(result.answer("yes").count, result.base,
+                                           c.figure.percent / 100, study.n)
+        got.append(c.difference_ci95)
+        expected.append((round(lower, 1), round(upper, 1)))
+    assert got == expected
+
+
+def test_us_interval_is_around_the_published_percentage():
+    study = load_study()
+    got = [c.us_ci95 for c in compare(uk_summary(FORTY), study)]
+    expected = []
+    for c in compare(uk_summary(FORTY), study):
+        low, high = wilson_by_hand(c.figure.percent / 100 * study.n, study.n)
+        expected.append((round(100 * low, 1), round(100 * high, 1)))
+    assert got == expected
+
+
+def test_us_interval_contains_the_published_figure():
+    study = load_study()
+    for c in compare(uk_summary(FORTY), study):
+        low, high = wilson_by_hand(c.figure.percent / 100 * study.n, study.n)
+        assert abs(c.us_ci95[0] - 100 * low) <= 0.05 and abs(c.us_ci95[1] - 100 * high) <= 0.05
+        assert c.us_ci95[0] < c.figure.percent < c.us_ci95[1]
+
+
+def write_study(tmp_path, percent: float, n: int):
+    data = {
+        "study": {"citation": "Test study", "doi": "10.0/test", "companion_citation": "",
+                  "companion_doi": "", "short": f"test, n = {n}", "n": n, "n_note": "",
+                  "sample": "", "question_form": ""},
+        "caveat": "test",
+        "figures": [{"id": "looked", "scenario": "any", "measure": "had done it",
+                     "wording": "Looked?", "percent": percent, "approximate": False,
+                     "comparisons": [{"uk_question": "viewed_profile", "note": "close"}]}],
+    }
+    path = tmp_path / "study.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return load_study(path)
+
+
+@pytest.mark.parametrize("yes, base, expected, significant", [
+    # UK 30/40: Wilson (59.81, 85.81); US 50/100: Wilson (40.38, 59.62). d = 25.0;
+    # lower = 25 - sqrt(15.19² + 9.62²) = 25 - 17.98 = 7.0; upper = 25 + sqrt(10.81² + 9.62²)
+    # = 25 + 14.47 = 39.5.
+    (30, 40, (25.0, (7.0, 39.5)), True),
+    # The mirror image: 10/40 -> d = -25.0, (-39.5, -7.0).
+    (10, 40, (-25.0, (-39.5, -7.0)), True),
+    # 22/40 = 55%: Wilson (39.83, 69.29); d = 5.0; lower = 5 - sqrt(15.17² + 9.62²) = -13.0;
+    # upper = 5 + sqrt(14.29² + 9.62²) = 22.2. Spans 0.
+    (22, 40, (5.0, (-13.0, 22.2)), False),
+    # 0/12: Wilson (0, 24.25); d = -50.0; lower = -50 - sqrt(0 + 9.62²) = -59.6;
+    # upper = -50 + sqrt(24.25² + 9.62²) = -23.9.
+    (0, 12, (-50.0, (-59.6, -23.9)), True),
+])
+def test_newcombe_exact_where_the_us_count_is_whole(tmp_path, yes, base, expected, significant):
+    # 50% of 100 is exactly 50 people: no rounding question, so the interval must be exact.
+    study = write_study(tmp_path, 50, 100)
+    specs = (people("sw", "y", yes, "y n n . n n") + people("sw", "y", base - yes, "n n n . n n"))
+    (c,) = compare(uk_summary(specs), study)
+    assert (c.difference, c.difference_ci95) == expected
+    d, lower, upper = newcombe_by_hand(yes, base, 0.5, 100)
+    assert expected == (round(d, 1), (round(lower, 1), round(upper, 1)))
+    assert c.significant is significant
+    assert c.uk_base == base
+
+
+# 12 respondents: all answered question 3 (8 yes), only 4 answered question 4 (1 yes).
+TWELVE = (people("sw", "y", 1, "y y n . n n") + people("sw", "y", 3, "y n n . n n")
+          + people("sw", "y", 4, "y - n . n n") + people("sw", "y", 4, "n - n . n n"))
+
+
+def test_suppressed_uk_question_gives_no_comparison():
+    comparisons = compare(uk_summary(TWELVE, 5))
+    assert [(c.figure.id, c.uk_question) for c in comparisons] == ORDER
+    for c in comparisons:
+        if c.uk_question == "viewed_for_evidence":  # base 4 < 5
+            assert c.uk_base == 4
+            assert (c.uk_percent, c.difference, c.difference_ci95, c.significant) == (
+                None, None, None, None)
+        else:  # 8/12 = 66.7%
+            assert c.uk_base == 12 and c.uk_percent == 66.7
+            assert c.difference == round(800 / 12 - c.figure.percent, 1)
+            assert c.difference_ci95 is not None and c.significant is not None
+
+
+def test_suppressed_view_gives_no_comparison():
+    comparisons = compare(uk_summary(TWELVE, 13))  # 12 respondents < 13
+    assert len(comparisons) == 6
+    for c in comparisons:
+        assert (c.uk_percent, c.difference, c.difference_ci95, c.significant) == (
+            None, None, None, None)

@@ -1,0 +1,117 @@
+"""What only a browser shows: pages in headless Chromium against a real server on loopback."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect, sync_playwright
+
+from data_loaders.bootstrap import open_store
+from tests.dashboard_support import FIXTURE, add, build_app, responses, serve
+
+pytestmark = pytest.mark.browser
+
+PAGES = ["/", "/uk-and-us", "/explore", "/live", "/methodology"]
+# Generous: the machine running the tests may be busy; nothing here measures speed.
+expect.set_options(timeout=15_000)
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking",
+                 "--disable-component-update", "--disable-gpu", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def store_url(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'store.sqlite3'}"
+    add(open_store(url), responses(FIXTURE))
+    return url
+
+
+@pytest.fixture(scope="module")
+def base_url(store_url):
+    with serve(build_app(store_url, refresh_seconds=1.0)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("Chromium is needed for the browser tests: run them with `python -m tests`, "
+                    "which installs Debian's chromium package.", pytrace=False)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.errors = []
+    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    yield page
+    context.close()
+
+
+def responses_shown(page: Page):
+    return page.locator("#headline-responses .headline-value")
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_loads_without_console_errors(page, base_url, path):
+    page.goto(base_url + path)
+    expect(page.locator("#content .card, #content .prose h2").first).to_be_visible(timeout=15_000)
+    page.wait_for_timeout(500)
+    assert page.errors == []
+
+
+def test_role_filter_changes_the_numbers_and_the_url(page, base_url):
+    page.goto(base_url + "/")
+    expect(responses_shown(page)).to_have_text("45", timeout=15_000)
+    page.get_by_label(re.compile(r"^Social worker")).check()
+    expect(page).to_have_url(re.compile(r"\?role=social_worker$"))
+    expect(responses_shown(page)).to_have_text("22")
+    page.get_by_label("Use social media", exact=True).check()
+    expect(page).to_have_url(re.compile(r"\?role=social_worker&social_media=yes$"))
+    expect(responses_shown(page)).to_have_text("22")
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"\?role=social_worker$"))
+    page.go_back()
+    expect(responses_shown(page)).to_have_text("45")
+    assert not page.get_by_label(re.compile(r"^Social worker")).is_checked()
+    assert page.errors == []
+
+
+def test_a_copied_link_reopens_the_same_view(page, base_url):
+    page.goto(base_url + "/?role=student&social_media=yes")
+    # Students are pooled (3 of them): the link opens the pooled group, which uses social media
+    # 13 times (3 students, 10 team managers).
+    expect(responses_shown(page)).to_have_text("13", timeout=15_000)
+    assert page.get_by_label(re.compile(r"^Other roles, pooled")).is_checked()
+    assert page.get_by_label("Use social media", exact=True).is_checked()
+    page.get_by_role("link", name="UK and US").click()
+    expect(page).to_have_url(re.compile(r"/uk-and-us\?role=student&social_media=yes$"))
+
+
+def test_a_new_response_appears_without_a_reload(page, base_url, store_url):
+    page.goto(base_url + "/")
+    expect(responses_shown(page)).to_have_text("45", timeout=15_000)
+    add(open_store(store_url), responses([(1, ("social_worker", "yes", "no", "no", "no", "",
+                                                "no", "no"))]))
+    expect(responses_shown(page)).to_have_text("46", timeout=10_000)
+    assert page.errors == []
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_no_serious_accessibility_violations(page, base_url, path):
+    page.goto(base_url + path)
+    expect(page.locator("#content .card, #content .prose h2").first).to_be_visible(timeout=15_000)
+    page.wait_for_timeout(500)
+    results = Axe().run(page)
+    serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert serious == [], results.generate_report()
