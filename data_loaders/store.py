@@ -112,7 +112,8 @@ def begin_import(connection: Connection, *, file_name: str, file_sha256: str, fo
                  source: str, started_at: datetime) -> int:
     statement = insert(ImportRun).values(
         file_name=file_name, file_sha256=file_sha256, format=format, source=source,
-        started_at=started_at, finished_at=started_at, accepted=0, duplicates=0, quarantined=0,
+        started_at=utc(started_at), finished_at=utc(started_at), accepted=0, duplicates=0,
+        quarantined=0,
     ).returning(ImportRun.id)
     return connection.execute(statement).scalar_one()
 
@@ -121,7 +122,7 @@ def finish_import(connection: Connection, import_id: int, *, accepted: int, dupl
                   quarantined: int, demo_removed: int, finished_at: datetime) -> None:
     connection.execute(update(ImportRun).where(ImportRun.id == import_id).values(
         accepted=accepted, duplicates=duplicates, quarantined=quarantined,
-        demo_removed=demo_removed, finished_at=finished_at))
+        demo_removed=demo_removed, finished_at=utc(finished_at)))
 
 
 def epoch(connection: Connection) -> int:
@@ -130,12 +131,11 @@ def epoch(connection: Connection) -> int:
 
 
 def _bump_epoch(connection: Connection) -> None:
-    current = connection.scalar(select(StoreMeta.value).where(StoreMeta.key == EPOCH))
-    if current is None:
-        connection.execute(insert(StoreMeta).values(key=EPOCH, value=1))
-    else:
-        connection.execute(update(StoreMeta).where(StoreMeta.key == EPOCH)
-                           .values(value=StoreMeta.value + 1))
+    """One statement, so that two transactions bumping at once cannot both insert the row."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(StoreMeta).values(key=EPOCH, value=1)
+    connection.execute(statement.on_conflict_do_update(
+        index_elements=[StoreMeta.key], set_={"value": StoreMeta.value + 1}))
 
 
 def remove_demo(connection: Connection) -> int:
