@@ -167,7 +167,15 @@ class PostgresServer:
         self._run("initdb", "--pgdata", str(self.data), "--username", PG_USER, "--auth", "trust",
                   "--encoding", "UTF8", "--locale", "C", "--no-sync")
 
-    def _start(self) -> None:
+    def pause(self) -> None:
+        """Stop the server, keeping its data, as an outage would."""
+        self._run("pg_ctl", "--pgdata", str(self.data), "--mode", "fast", "--wait", "stop")
+
+    def resume(self) -> None:
+        """Start the paused server again, on the same port."""
+        self._start(port=self.port)
+
+    def _start(self, port: int | None = None) -> None:
         options = " ".join([
             "-c listen_addresses=127.0.0.1", f"-c unix_socket_directories={self.root}",
             "-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off",
@@ -177,7 +185,7 @@ class PostgresServer:
             "-c timezone=Asia/Kolkata", "-c log_timezone=UTC",
         ])
         for attempt in range(5):
-            self.port = free_port()
+            self.port = port or free_port()
             result = self._run("pg_ctl", "--pgdata", str(self.data), "--log", str(self.log),
                                "--wait", "--timeout", "60",
                                "-o", f"-p {self.port} {options}", "start", check=False)

@@ -115,3 +115,25 @@ def test_no_serious_accessibility_violations(page, base_url, path):
     results = Axe().run(page)
     serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
     assert serious == [], results.generate_report()
+
+
+def test_when_nothing_changed_nothing_is_re_sent(page, base_url, store_url):
+    ticks = []
+
+    def record(response):
+        body = response.request.post_data or ""
+        if "_dash-update-component" in response.url and '"data-version","property":"data"' in body:
+            ticks.append(response.status)
+
+    page.goto(base_url + "/")
+    expect(responses_shown(page)).not_to_be_empty()
+    page.wait_for_timeout(1500)
+    page.on("response", record)
+    page.wait_for_timeout(3500)
+    # Polled every second, answered each time with "no content".
+    assert len(ticks) >= 2 and set(ticks) == {204}, ticks
+    before = int(responses_shown(page).inner_text())
+    add(open_store(store_url), responses([(1, ("team_manager", "yes", "no", "no", "no", "",
+                                                "no", "no"))]))
+    expect(responses_shown(page)).to_have_text(str(before + 1))
+    assert 200 in ticks
