@@ -38,6 +38,12 @@ class Settings:
     port: int = _setting(8050, "PORT", "Port the development server listens on.")
     debug: bool = _setting(False, "DEBUG", "Dash debug mode for the development server.")
 
+    def __post_init__(self) -> None:
+        if self.min_cell_size < 1:
+            raise SystemExit(f"MIN_CELL_SIZE must be at least 1, not {self.min_cell_size}")
+        if self.refresh_seconds <= 0:
+            raise SystemExit(f"REFRESH_SECONDS must be positive, not {self.refresh_seconds}")
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
         """Defaults, then the environment, then explicit overrides (for tests)."""
