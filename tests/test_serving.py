@@ -1,0 +1,47 @@
+"""The product starts as the README and the deployment say: `gunicorn app:server`, on an empty
+machine state, creating and seeding its store."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from tests.services import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def wait_for(url: str, seconds: float = 60) -> bytes:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return response.read()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+
+
+def test_gunicorn_serves_the_app_on_a_new_store_with_demo_data(tmp_path):
+    port = free_port()
+    store = tmp_path / "nested" / "survey.sqlite3"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{store}", "DEMO_RESPONSES": "120"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "app:server", "--bind", f"127.0.0.1:{port}",
+         "--workers", "2"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        summary = json.loads(wait_for(f"http://127.0.0.1:{port}/api/v1/summary"))
+        assert summary["total_responses"] == 120 and summary["demo_data"] is True
+        page = wait_for(f"http://127.0.0.1:{port}/").decode()
+        assert '<html lang="en-GB">' in page
+        assert store.exists()
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=30)
+    assert b"Traceback" not in output, output.decode(errors="replace")
