@@ -137,3 +137,18 @@ def test_when_nothing_changed_nothing_is_re_sent(page, base_url, store_url):
                                                 "no", "no"))]))
     expect(responses_shown(page)).to_have_text(str(before + 1))
     assert 200 in ticks
+
+
+def test_explore_choices_are_kept_in_the_link(page, base_url):
+    page.goto(base_url + "/explore?role=social_worker")
+    expect(page.locator("#chi-square")).to_be_visible()
+    page.get_by_label("Columns: answer to").select_option("confident_rules")
+    expect(page).to_have_url(re.compile(r"columns=confident_rules"))
+    link = page.url
+    page.goto(base_url + "/")
+    page.goto(link)
+    expect(page.get_by_label("Columns: answer to")).to_have_value("confident_rules")
+    assert page.get_by_label(re.compile(r"^Social worker")).is_checked()
+    title = page.locator("#chart-crosstab .gtitle")
+    expect(title).to_contain_text("Q7 Confident about the rules")
+    assert page.errors == []
