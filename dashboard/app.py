@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dash
 
-from dashboard import api, shell
+from dashboard import api, embeds, headers, shell
 from dashboard.context import EXTENSION, Services
 from dashboard.live import LiveData
 from data_loaders.bootstrap import open_store
@@ -35,6 +35,8 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     app.layout = lambda: shell.layout(live, settings)
     shell.register(app, live)
     api.register(app.server)
+    embeds.register(app.server)
+    headers.register(app.server)
     # Page modules register their callbacks with dash.callback when the app above imports them;
     # Dash hands them to an app at its first request. Making that request now binds them to
     # this app, so that a second app built in the same process (as tests do) gets its own.

@@ -46,13 +46,15 @@ def numbers_table(result: QuestionResult) -> html.Table | html.P:
     ])
 
 
-def chart_card(title: str, chart, description: str, details=None, *, card_id: str | None = None):
+def chart_card(title: str, chart, description: str, details=None, *, card_id: str | None = None,
+               share=None):
     """A chart with its text alternative (read by screen readers, shown on request)."""
     return html.Section([
         chart,
         html.P(description, className="visually-hidden chart-description"),
         html.Details([html.Summary("Numbers behind this chart"), details or html.P(description)],
                      className="chart-details"),
+        *([share] if share is not None else []),
     ], className="card", id=card_id, **{"aria-label": title})
 
 
@@ -61,3 +63,25 @@ def headline(label: str, value: str, note: str | None = None, *, tile_id: str | 
                      html.P(label, className="headline-label"),
                      html.P(note or "", className="headline-note")],
                     className="headline", id=tile_id)
+
+
+def share_panel(chart_id: str, search: str, host_url: str, title: str) -> html.Details:
+    """Embed snippets, images and the numbers behind one chart."""
+    from dashboard.embeds import snippet  # the embed blueprint owns the snippet's form
+
+    src = f"{host_url.rstrip('/')}/embed/{chart_id}{search}"
+    links = [html.A(label, href=f"/embed/{chart_id}.{fmt}{search}", download="",
+                    className="download")
+             for label, fmt in (("PNG", "png"), ("SVG", "svg"), ("CSV", "csv"),
+                                ("Excel", "xlsx"), ("JSON", "json"))]
+    return html.Details([
+        html.Summary("Embed, image or data"),
+        html.P(["Download: ", *[item for link in links for item in (link, " ")]],
+               className="downloads"),
+        html.Label("Live embed (updates at most once a minute):", htmlFor=f"snippet-{chart_id}"),
+        dcc.Textarea(id=f"snippet-{chart_id}", value=snippet(src, title), readOnly=True,
+                     className="snippet", rows=4),
+        html.Button("Freeze at today's data", id={"type": "freeze", "chart": chart_id},
+                    className="freeze-button", n_clicks=0),
+        html.Div(id={"type": "frozen-snippet", "chart": chart_id}, className="frozen"),
+    ], className="share")

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, ctx, dcc, html, no_update
+from dash import MATCH, Input, Output, State, ctx, dcc, html, no_update
+from flask import request
 
 from analysis.views import Filter, Grouping
-from dashboard import ids, query
+from dashboard import embeds, ids, query
 from dashboard.live import LiveData, Snapshot
 from survey.settings import Settings
 
@@ -110,6 +111,18 @@ def register(app: dash.Dash, live: LiveData) -> None:
             return no_update, list(view.roles), view.social_media or "all"
         view = Filter.parse(roles or [], social_media)
         return query.search_for(view, search), no_update, no_update
+
+    @app.callback(Output({"type": "frozen-snippet", "chart": MATCH}, "children"),
+                  Input({"type": "freeze", "chart": MATCH}, "n_clicks"), State(ids.URL, "search"),
+                  prevent_initial_call=True)
+    def freeze_chart(_clicks, search):
+        chart_id = ctx.triggered_id["chart"]
+        path = embeds.freeze(chart_id, query.filter_from_search(search))
+        src = request.host_url.rstrip("/") + path
+        return [html.Label("Frozen embed (these numbers, for ever):",
+                           htmlFor=f"frozen-{chart_id}"),
+                dcc.Textarea(id=f"frozen-{chart_id}", value=embeds.snippet(src, chart_id),
+                             readOnly=True, className="snippet", rows=4)]
 
     @app.callback(Output(ids.NAV, "children"), Input(ids.URL, "search"))
     def keep_filters_across_pages(search):

@@ -107,3 +107,16 @@ class StoreMeta(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger)
+
+
+class FrozenChart(Base):
+    """A chart's public numbers (aggregates only, minimum cell rule applied) as they were when a
+    frozen embed was made: a published figure must not change under the article."""
+
+    __tablename__ = "frozen_charts"
+
+    token: Mapped[str] = mapped_column(String(32), primary_key=True)
+    chart: Mapped[str] = mapped_column(String(64))
+    filters: Mapped[str] = mapped_column(String(512))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    payload: Mapped[str] = mapped_column(Text)

@@ -31,6 +31,10 @@ class Settings:
     refresh_seconds: float = _setting(
         5.0, "REFRESH_SECONDS",
         "How often open pages ask whether the store has changed.")
+    embed_refresh_seconds: float = _setting(
+        60.0, "EMBED_REFRESH_SECONDS",
+        "How often a live embed in an article checks for new data (and how long proxies may "
+        "cache it).")
     demo_responses: int = _setting(
         1500, "DEMO_RESPONSES",
         "Demo responses written when the app starts on an empty store (0: none).")
@@ -41,8 +45,8 @@ class Settings:
     def __post_init__(self) -> None:
         if self.min_cell_size < 1:
             raise SystemExit(f"MIN_CELL_SIZE must be at least 1, not {self.min_cell_size}")
-        if self.refresh_seconds <= 0:
-            raise SystemExit(f"REFRESH_SECONDS must be positive, not {self.refresh_seconds}")
+        if self.refresh_seconds <= 0 or self.embed_refresh_seconds <= 0:
+            raise SystemExit("REFRESH_SECONDS and EMBED_REFRESH_SECONDS must be positive")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":

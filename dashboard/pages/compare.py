@@ -7,7 +7,9 @@ from dash import Input, Output, callback, html
 
 from analysis.benchmark import Comparison, Study, compare
 from dashboard import ids, query
-from dashboard.components import graph
+from flask import request
+
+from dashboard.components import graph, share_panel
 from dashboard.context import current_view
 from dashboard.figures import comparison_figure, describe_comparisons
 
@@ -82,6 +84,8 @@ def render(search, _version):
             graph(comparison_figure(comparisons, view.study), "uk-and-us",
                   graph_id="chart-uk-and-us"),
             html.P(describe_comparisons(comparisons), className="visually-hidden chart-description"),
+            share_panel("uk-and-us", query.search_for(view.summary.view), request.host_url,
+                        "UK and US: looking at service users' profiles"),
         ], className="card", **{"aria-label": "UK and US percentages"}),
         html.Section([html.H2("Each comparison, with its note"), comparison_rows(comparisons)],
                      className="card table-card"),

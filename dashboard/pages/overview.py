@@ -6,7 +6,9 @@ import dash
 from dash import Input, Output, callback, html
 
 from dashboard import ids, query
-from dashboard.components import chart_card, graph, headline, numbers_table
+from flask import request
+
+from dashboard.components import chart_card, graph, headline, numbers_table, share_panel
 from dashboard.context import View, current_view
 from dashboard.figures import describe_question, question_figure
 
@@ -42,7 +44,7 @@ def headlines(view: View) -> html.Div:
     ], className="headlines")
 
 
-def question_cards(view: View) -> list:
+def question_cards(view: View, search: str) -> list:
     cards = []
     for result in view.summary.questions:
         question = result.question
@@ -51,7 +53,9 @@ def question_cards(view: View) -> list:
             question.text,
             graph(question_figure(result, view.min_cell_size), name),
             describe_question(result, view.min_cell_size),
-            numbers_table(result), card_id=f"card-{question.id}"))
+            numbers_table(result), card_id=f"card-{question.id}",
+            share=share_panel(question.id, search, request.host_url,
+                              f"Q{question.number}. {question.short_title}")))
     return cards
 
 
@@ -62,4 +66,5 @@ def render(search, _version):
     if view.summary.suppressed:
         notice = [html.P(f"Fewer than {view.min_cell_size} responses in this view: results are "
                          "not shown.", className="banner")]
-    return [headlines(view), *notice, html.Div(question_cards(view), className="grid")]
+    cards = question_cards(view, query.search_for(view.summary.view))
+    return [headlines(view), *notice, html.Div(cards, className="grid")]

@@ -1,0 +1,93 @@
+"""A chart's numbers as CSV and XLSX files: aggregates only, with notes and sources.
+
+Text that a spreadsheet would run as a formula (starting with =, +, -, @, a tab or a carriage
+return) is written so that it stays text: in CSV with a leading apostrophe, in XLSX as a string
+cell. Numbers stay numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from openpyxl import Workbook
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _about(payload: dict[str, Any]) -> list[tuple[str, str]]:
+    about = [("title", payload["title"]), ("filters", payload["filters_text"]),
+             ("n", "not shown (too few responses)" if payload["n"] is None else str(payload["n"])),
+             ("data as of", payload["as_of"])]
+    if payload.get("demo_data"):
+        about.append(("warning", "demo data: synthetic responses, not survey results"))
+    about += [("source", s) for s in payload["sources"]]
+    about += [("note", n) for n in payload["notes"]]
+    return about
+
+
+def flat_rows(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """The payload's rows with each interval [low, high] as two numeric columns."""
+    rows = []
+    for row in payload["rows"]:
+        flat: dict[str, Any] = {}
+        for key, value in row.items():
+            if isinstance(value, (list, tuple)):
+                flat[f"{key}_low"], flat[f"{key}_high"] = value
+            elif key.endswith("ci95") and value is None:
+                flat[f"{key}_low"] = flat[f"{key}_high"] = None
+            else:
+                flat[key] = value
+        rows.append(flat)
+    return rows
+
+
+def _columns(rows: list[dict[str, Any]]) -> list[str]:
+    columns: list[str] = []
+    for row in rows:
+        columns.extend(k for k in row if k not in columns)
+    return columns
+
+
+def to_csv(payload: dict[str, Any]) -> bytes:
+    """Lines starting with ``#`` describe the data (``pandas.read_csv(..., comment="#")``
+    skips them); then one header row and one row per answer or comparison."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for key, value in _about(payload):
+        buffer.write(f"# {key}: {value}\r\n")
+    rows = flat_rows(payload)
+    columns = _columns(rows)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([safe_text(row.get(c)) for c in columns])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def to_xlsx(payload: dict[str, Any]) -> bytes:
+    book = Workbook()
+    data = book.active
+    data.title = "Data"
+    rows = flat_rows(payload)
+    columns = _columns(rows)
+    data.append(columns)
+    for row in rows:
+        data.append([row.get(c) for c in columns])
+    about = book.create_sheet("About")
+    for key, value in _about(payload):
+        about.append([key, value])
+    for sheet in (data, about):
+        for line in sheet.iter_rows():
+            for cell in line:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # never a formula, whatever the text starts with
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
