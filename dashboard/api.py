@@ -1,15 +1,24 @@
-"""The public, read-only summary API: the same numbers as the charts, as JSON."""
+"""The public, read-only summary API: the same numbers as the charts, as JSON or tidy CSV,
+described by an OpenAPI document."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, jsonify, request
+import csv
+import io
+
+from flask import Blueprint, Flask, Response, jsonify, request
 
 from analysis.benchmark import compare
 from analysis.serialise import summary_dict
 from analysis.views import Filter, InvalidFilter
-from dashboard.context import current_view
+from dashboard import caching
+from dashboard.context import current_view, services
+from dashboard.downloads import safe_text
+from dashboard.openapi import document
 
 ALLOWED = {"role", "social_media"}
+CSV_COLUMNS = ("question_id", "question_number", "question_text", "suppressed", "base",
+               "answer_code", "answer_label", "count", "percent", "ci95_low", "ci95_high")
 
 blueprint = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
@@ -30,14 +39,61 @@ def _bad_filter(error: InvalidFilter):
     return jsonify({"error": str(error)}), 400
 
 
-@blueprint.get("/summary")
-def summary():
+def _summary_payload() -> dict:
     view = current_view(filter_from_request())
-    payload = summary_dict(
+    return summary_dict(
         view.summary, compare(view.summary, view.study), view.study,
         as_of=view.snapshot.as_of, total_responses=view.snapshot.total,
         min_cell_size=view.min_cell_size, is_demo=view.snapshot.is_demo)
-    return jsonify(payload)
+
+
+def _cached(kind: str, build) -> Response:
+    filter_from_request()  # a bad filter is refused before anything is looked up
+    snapshot = services().live.snapshot()
+    settings = services().settings
+    tag = caching.etag(kind, snapshot.version, request.query_string.decode())
+    cache_control = f"public, max-age={int(settings.refresh_seconds)}"
+    if caching.not_modified(tag):
+        return caching.unchanged(tag, cache_control, snapshot.as_of)
+    return caching.finish(build(), tag, cache_control, snapshot.as_of)
+
+
+@blueprint.get("/summary")
+def summary():
+    return _cached("summary.json", lambda: jsonify(_summary_payload()))
+
+
+def summary_csv_text(payload: dict) -> str:
+    """One row per question and answer: the summary's numbers, tidy."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(("as_of", "role", "social_media", *CSV_COLUMNS))
+    filters = payload["filters"]
+    fixed = (payload["as_of"], " ".join(filters["role"]), filters["social_media"] or "")
+    for question in payload["questions"]:
+        for answer in question["answers"]:
+            ci = answer.get("ci95") or (None, None)
+            writer.writerow([safe_text(v) for v in (
+                *fixed, question["id"], question["number"], question["text"],
+                question["suppressed"], question["base"], answer["code"], answer["label"],
+                answer.get("count"), answer.get("percent"), ci[0], ci[1])])
+    return buffer.getvalue()
+
+
+@blueprint.get("/summary.csv")
+def summary_csv():
+    def build() -> Response:
+        response = Response(summary_csv_text(_summary_payload()), mimetype="text/csv")
+        response.headers["Content-Disposition"] = 'attachment; filename="survey-summary.csv"'
+        return response
+    return _cached("summary.csv", build)
+
+
+@blueprint.get("/openapi.json")
+def openapi():
+    response = jsonify(document())
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
 
 
 def register(server: Flask) -> None:

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timezone
-from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request
 
 from analysis.views import Filter, InvalidFilter
-from dashboard import charts, downloads, images
+from dashboard import caching, charts, downloads, images
 from dashboard.api import filter_from_request
 from dashboard.context import current_view, services
 from dashboard.query import search_for
@@ -44,23 +43,6 @@ def _split(name: str) -> tuple[str, str]:
     if fmt not in FORMATS:
         abort(404)
     return stem, fmt
-
-
-def _etag(*parts: str) -> str:
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
-
-
-def _not_modified(etag: str) -> bool:
-    return request.if_none_match.contains(etag)
-
-
-def _finish(response: Response, etag: str, cache_control: str, modified: datetime) -> Response:
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = cache_control
-    response.headers["Last-Modified"] = format_datetime(modified.astimezone(timezone.utc),
-                                                        usegmt=True)
-    response.vary.add("Accept-Encoding")
-    return response
 
 
 def _render(payload: dict[str, Any], fmt: str, *, frozen_chart: bool, image_key: tuple) -> Response:
@@ -96,27 +78,28 @@ def live_chart(name: str):
     view_filter = filter_from_request()
     settings = services().settings
     snapshot = services().live.snapshot()
-    etag = _etag(snapshot.version, chart_id, fmt, request.query_string.decode(), SCRIPT_VERSION)
+    etag = caching.etag(snapshot.version, chart_id, fmt, request.query_string.decode(),
+                        SCRIPT_VERSION)
     cache_control = f"public, max-age={int(settings.embed_refresh_seconds)}"
-    if _not_modified(etag):
-        return _finish(Response(status=304), etag, cache_control, snapshot.as_of)
+    if caching.not_modified(etag):
+        return caching.unchanged(etag, cache_control, snapshot.as_of)
     view = current_view(view_filter)
     payload = charts.payload(chart, view, search_for(view.summary.view))
     response = _render(payload, fmt, frozen_chart=False,
                        image_key=(chart_id, request.query_string, snapshot.version))
-    return _finish(response, etag, cache_control, snapshot.as_of)
+    return caching.finish(response, etag, cache_control, snapshot.as_of)
 
 
 @blueprint.get("/embed/frozen/<name>")
 def frozen_chart(name: str):
     token, fmt = _split(name)
-    etag = _etag("frozen", token, fmt, SCRIPT_VERSION)
-    if _not_modified(etag):
-        return _finish(Response(status=304), etag, FROZEN_CACHE, datetime.now(timezone.utc))
+    etag = caching.etag("frozen", token, fmt, SCRIPT_VERSION)
+    if caching.not_modified(etag):
+        return caching.unchanged(etag, FROZEN_CACHE, datetime.now(timezone.utc))
     found = frozen.thawed(services().live.engine, token) or abort(404)
     _chart_id, payload = found
     response = _render(payload, fmt, frozen_chart=True, image_key=("frozen", token))
-    return _finish(response, etag, FROZEN_CACHE, datetime.fromisoformat(payload["as_of"]))
+    return caching.finish(response, etag, FROZEN_CACHE, datetime.fromisoformat(payload["as_of"]))
 
 
 def freeze(chart_id: str, view_filter: Filter) -> str:

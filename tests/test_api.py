@@ -93,3 +93,41 @@ def test_bad_filters_get_400_with_a_clear_message(client, query, message):
     response = client.get(f"/api/v1/summary?{query}")
     assert response.status_code == 400
     assert message in response.get_json()["error"]
+
+
+def test_summary_csv_has_the_same_numbers_as_the_json(client):
+    import csv
+
+    payload = client.get("/api/v1/summary?role=social_worker").get_json()
+    response = client.get("/api/v1/summary.csv?role=social_worker")
+    assert response.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(response.get_data(as_text=True).splitlines()))
+    viewed = [r for r in rows if r["question_id"] == "viewed_profile"]
+    assert [(r["answer_code"], int(r["count"]), float(r["percent"])) for r in viewed] == [
+        (a["code"], a["count"], a["percent"])
+        for a in question(payload, "viewed_profile")["answers"]]
+    assert {r["role"] for r in rows} == {"social_worker"}
+    everyone = list(csv.DictReader(client.get("/api/v1/summary.csv").get_data(as_text=True)
+                                   .splitlines()))
+    suppressed = [r for r in everyone if r["suppressed"] == "True"]  # question 6, see above
+    assert suppressed and all(r["count"] == "" and r["base"] == "" for r in suppressed)
+
+
+def test_the_api_is_described_by_a_valid_openapi_document_it_matches(client):
+    import jsonschema
+    from openapi_spec_validator import validate
+
+    document = client.get("/api/v1/openapi.json").get_json()
+    validate(document)
+    schema = document["paths"]["/api/v1/summary"]["get"]["responses"]["200"]["content"][
+        "application/json"]["schema"]
+    for query in ("", "?role=social_worker", "?social_media=no", "?role=pooled&role=student"):
+        jsonschema.validate(client.get(f"/api/v1/summary{query}").get_json(), schema)
+
+
+def test_api_responses_are_validated_by_the_data_version(client):
+    first = client.get("/api/v1/summary")
+    again = client.get("/api/v1/summary", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    other = client.get("/api/v1/summary.csv", headers={"If-None-Match": first.headers["ETag"]})
+    assert other.status_code == 200
