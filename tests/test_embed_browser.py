@@ -1,0 +1,139 @@
+"""Embeds as an article shows them: the snippet pasted into a page on another origin."""
+
+from __future__ import annotations
+
+import functools
+import re
+import shutil
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect, sync_playwright
+
+from analysis.views import Filter
+from dashboard.embeds import freeze, snippet
+from data_loaders.bootstrap import open_store
+from tests.dashboard_support import FIXTURE, add, build_app, responses, serve
+
+pytestmark = pytest.mark.browser
+expect.set_options(timeout=15_000)
+ONE_MORE = [(1, ("social_worker", "yes", "yes", "no", "no", "", "no", "no"))]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('embeds') / 'store.sqlite3'}"
+    engine = open_store(url)
+    add(engine, responses(FIXTURE))
+    return url, engine
+
+
+@pytest.fixture(scope="module")
+def app(store):
+    return build_app(store[0], refresh_seconds=0.2, embed_refresh_seconds=1.0)
+
+
+@pytest.fixture(scope="module")
+def base_url(app):
+    with serve(app) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def article(tmp_path_factory):
+    """A second origin, as a newspaper's page would be: writes pages, serves them."""
+    root = tmp_path_factory.mktemp("article")
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(root))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    def publish(name: str, body: str) -> str:
+        (root / name).write_text(f"<!DOCTYPE html><html lang='en'><head><title>Article</title>"
+                                 f"</head><body><h1>Article</h1><p>Before.</p>{body}"
+                                 f"<p id='after'>After.</p></body></html>", encoding="utf-8")
+        return f"http://127.0.0.1:{server.server_port}/{name}"
+
+    yield publish
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=shutil.which("chromium"),
+            args=["--no-sandbox", "--disable-background-networking",
+                  "--disable-component-update"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 800, "height": 900})
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    yield page
+    context.close()
+
+
+def frame_of(page, index: int = 0):
+    frame = page.locator("iframe").nth(index).element_handle().content_frame()
+    frame.wait_for_load_state()
+    return frame
+
+
+def test_the_snippet_renders_the_chart_and_sizes_its_iframe(page, base_url, article):
+    src = f"{base_url}/embed/viewed_profile?role=social_worker"
+    page.goto(article("snippet.html", snippet(src, "Q3")))
+    frame_element = page.locator("iframe[data-survey-embed]")
+    expect(frame_element).to_be_visible()
+    frame = frame_of(page)
+    expect(frame.locator("#chart .main-svg").first).to_be_attached()
+    inner = frame.evaluate("document.documentElement.scrollHeight")
+    expect(frame_element).to_have_attribute("style", re.compile(rf"height: {inner}px"))
+    # No scroll bar: the frame is as tall as its content.
+    assert frame.evaluate("document.documentElement.scrollHeight <= window.innerHeight")
+    description = frame.locator("#chart-description").inner_text()
+    assert description.startswith("Question 3,") and "Of 22 who answered: Yes 54.5% (12," in description
+    assert page.errors == []
+
+
+def test_the_dashboard_refuses_to_be_framed(page, base_url, article):
+    page.goto(article("framed.html", snippet(f"{base_url}/", "dashboard")))
+    frame = frame_of(page)
+    page.wait_for_timeout(1500)
+    # Chromium shows its own error page in place of the refused document.
+    assert frame.locator(".site-header, #_pages_content").count() == 0
+    assert frame.url.startswith("chrome-error://")
+
+
+def test_a_live_embed_moves_and_a_frozen_one_does_not(page, app, base_url, store, article):
+    with app.server.test_request_context("/", base_url=base_url):
+        frozen_path = freeze("viewed_profile", Filter(("social_worker",)))
+    body = (snippet(f"{base_url}/embed/viewed_profile?role=social_worker", "live")
+            + snippet(f"{base_url}{frozen_path}", "frozen"))
+    page.goto(article("both.html", body))
+    expect(page.locator("iframe")).to_have_count(2)
+    live, frozen_frame = frame_of(page, 0), frame_of(page, 1)
+    assert "/embed/frozen/" in frozen_frame.url
+    expect(live.locator("#chart-n")).to_have_text("n = 22")
+    expect(frozen_frame.locator("#chart-n")).to_have_text("n = 22")
+    add(store[1], responses(ONE_MORE))
+    expect(live.locator("#chart-n")).to_have_text("n = 23")
+    expect(live.locator("#chart-description")).to_contain_text("Of 23 who answered: Yes 56.5% (13,")
+    page.wait_for_timeout(2500)
+    expect(frozen_frame.locator("#chart-n")).to_have_text("n = 22")
+    expect(frozen_frame.locator("#chart-description")).to_contain_text("Yes 54.5% (12,")
+
+
+@pytest.mark.parametrize("path", ["/embed/viewed_profile", "/embed/uk-and-us?role=social_worker"])
+def test_no_serious_accessibility_violations_in_an_embed(page, base_url, path):
+    page.goto(base_url + path)
+    expect(page.locator("#chart .main-svg").first).to_be_attached()
+    results = Axe().run(page)
+    serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert serious == [], results.generate_report()
