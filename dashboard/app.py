@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dash
 
-from dashboard import api, embeds, headers, shell
+from dashboard import api, embeds, headers, health, shell
 from dashboard.context import EXTENSION, Services
 from dashboard.live import LiveData
 from data_loaders.bootstrap import open_store
@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     api.register(app.server)
     embeds.register(app.server)
     headers.register(app.server)
+    health.register(app.server)
     # Page modules register their callbacks with dash.callback when the app above imports them;
     # Dash hands them to an app at its first request. Making that request now binds them to
     # this app, so that a second app built in the same process (as tests do) gets its own.

@@ -45,3 +45,15 @@ def test_gunicorn_serves_the_app_on_a_new_store_with_demo_data(tmp_path):
         process.terminate()
         output, _ = process.communicate(timeout=30)
     assert b"Traceback" not in output, output.decode(errors="replace")
+
+
+def test_health_and_readiness(tmp_path):
+    from tests.dashboard_support import build_app
+
+    client = build_app(f"sqlite:///{tmp_path / 'store.sqlite3'}").server.test_client()
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    body = ready.get_json()
+    assert body["store_reachable"] is True and body["responses"] == 0
+    assert ready.headers["Cache-Control"] == "no-store"

@@ -1,0 +1,24 @@
+"""gunicorn settings: ``gunicorn app:server`` reads this file from the working directory.
+
+Each worker builds its own app, with its own connection pool and its own in-memory counts of the
+store (see docs/deploy.md): the app is not preloaded in the master, so no connection or thread
+crosses a fork. Values can be overridden on the command line or with GUNICORN_CMD_ARGS.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8050")
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+threads = 4
+worker_class = "gthread"
+preload_app = False
+timeout = 30
+graceful_timeout = 30
+keepalive = 5
+max_requests = 10_000
+max_requests_jitter = 1_000
+accesslog = "-"
+errorlog = "-"
+# No query strings in the access log: the request line only, the status, size and timing.
+access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
