@@ -6,10 +6,12 @@ import random
 import sys
 import time
 from datetime import datetime, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
-from data_loaders import demo, store
+from data_loaders import demo, importers, store
 from data_loaders.db import WRITE, make_engine, upgrade
 from survey.settings import Settings
 
@@ -52,6 +54,64 @@ def status(ctx: click.Context) -> None:
         fake = store.count_responses(connection, demo=True)
         kept = len(store.list_quarantine(connection))
     click.echo(f"{real} responses, {fake} demo responses, {kept} rows in quarantine.")
+
+
+def _valid_zone(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise click.BadParameter(
+            f"{value!r} is not an IANA time zone such as Europe/London") from None
+    return value
+
+
+def _valid_source(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and (value == demo.DEMO_SOURCE or not 0 < len(value) <= 64):
+        raise click.BadParameter(f"must be 1 to 64 characters and not {demo.DEMO_SOURCE!r}")
+    return value
+
+
+def _import_failed(ctx: click.Context, path: Path, problem: importers.FileProblem,
+                   consequence: str = "") -> None:
+    click.echo(f"error: {path}: {problem}{consequence}", err=True)
+    ctx.exit(1)
+
+
+@main.command(name="import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--source", default=None, callback=_valid_source,
+              help="Source name stored with the responses (default: per format: template, "
+                   "surveymonkey, google_forms).")
+@click.option("--timezone", "zone", default="Europe/London", show_default=True,
+              callback=_valid_zone,
+              help="Time zone of export timestamps written without an offset.")
+@click.option("--keep-demo", is_flag=True,
+              help="Keep demo responses (still labelled demo) instead of removing them.")
+@click.pass_context
+def import_command(ctx: click.Context, files: tuple[Path, ...], source: str | None, zone: str,
+                   keep_demo: bool) -> None:
+    """Import exports: the response template, SurveyMonkey CSV/XLSX or Google Forms CSV.
+
+    Every file is checked before anything is written; each is then imported in one transaction.
+    """
+    detected = []
+    for path in files:
+        try:
+            detected.append(importers.detect(path))
+        except importers.FileProblem as problem:
+            _import_failed(ctx, path, problem)
+    engine = _engine(ctx)
+    for item in detected:
+        for line in importers.header_lines(item):
+            click.echo(line)
+        try:
+            with engine.connect().execution_options(**WRITE) as connection, connection.begin():
+                summary = importers.import_file(connection, item, source=source, zone=zone,
+                                                keep_demo=keep_demo, progress=True)
+        except importers.FileProblem as problem:
+            _import_failed(ctx, item.path, problem, "; nothing from this file was stored")
+        for line in importers.report_lines(summary):
+            click.echo(line)
 
 
 @main.command(name="demo")

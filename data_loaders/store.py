@@ -94,6 +94,60 @@ def store_responses(connection: Connection, source: str, rows: Sequence[Mapping[
     return BatchResult(accepted=accepted, duplicates=len(rows) - accepted)
 
 
+BULK_ROWS = 1_000
+"""Rows per statement in :func:`store_responses_bulk`: 12,000 parameters, within the limits of
+SQLite (32,766) and PostgreSQL (65,535)."""
+
+_COLUMNS = ("source", "source_respondent_id", "submitted_at", "is_demo", *QUESTION_IDS)
+
+
+def _as_driver_values(connection: Connection, records: list[list[object]]) -> None:
+    """Convert each value of ``records`` (in :data:`_COLUMNS` order) as SQLAlchemy would."""
+    dialect = connection.dialect
+    columns = Response.__table__.c
+    converters = [(i, columns[name].type.dialect_impl(dialect).bind_processor(dialect))
+                  for i, name in enumerate(_COLUMNS)]
+    converters = [(i, convert) for i, convert in converters if convert is not None]
+    for record in records:
+        for i, convert in converters:
+            record[i] = convert(record[i])
+
+
+def store_responses_bulk(connection: Connection, source: str,
+                         rows: Sequence[Mapping[str, object]], *,
+                         is_demo: bool = False) -> BatchResult:
+    """What :func:`store_responses` does, in about half the time, for imports of large files.
+
+    SQLAlchemy prepares every row's parameters one by one, which for a million rows costs as
+    much as the database's own work. Here the rows go to the driver as multi-row INSERT
+    statements, their values converted by the column types' processors for the dialect, as
+    SQLAlchemy would. The count of accepted rows is the statements' row count, which
+    ON CONFLICT DO NOTHING keeps exact on SQLite and PostgreSQL, so racing writers are settled
+    as in :func:`store_responses`.
+    """
+    _insert(connection)  # refuses a database the store does not support
+    known = existing_respondents(connection, source, [str(r["source_respondent_id"]) for r in rows])
+    fresh: dict[str, list[object]] = {}
+    for row in rows:
+        key = str(row["source_respondent_id"])
+        if key not in known and key not in fresh:
+            fresh[key] = [source, key, utc(row["submitted_at"]), is_demo,  # type: ignore[arg-type]
+                          *(row[q] for q in QUESTION_IDS)]
+    records = list(fresh.values())
+    _as_driver_values(connection, records)
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    one = "(" + ", ".join([marker] * len(_COLUMNS)) + ")"
+    accepted = 0
+    for start in range(0, len(records), BULK_ROWS):
+        batch = records[start:start + BULK_ROWS]
+        statement = (f"INSERT INTO {Response.__tablename__} ({', '.join(_COLUMNS)}) VALUES "
+                     f"{', '.join([one] * len(batch))} "
+                     "ON CONFLICT (source, source_respondent_id) DO NOTHING")
+        parameters = tuple(value for record in batch for value in record)
+        accepted += connection.exec_driver_sql(statement, parameters).rowcount
+    return BatchResult(accepted=accepted, duplicates=len(rows) - accepted)
+
+
 def quarantine(connection: Connection, source: str, rejected: Iterable[Rejected], *,
                file_name: str | None = None, import_id: int | None = None) -> int:
     """Keep rows that could not be accepted, with their reasons. Returns how many."""
