@@ -17,8 +17,8 @@ from data_loaders.models import Base, Response
 from survey.questionnaire import NO_ANSWER, NOT_ASKED, QUESTIONS
 from survey.settings import PROJECT_ROOT
 
-TABLES = {"responses", "quarantine", "imports", "store_meta"}
-HEAD = "0001"
+TABLES = {"responses", "quarantine", "imports", "store_meta", "frozen_charts"}
+HEAD = "0003"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
