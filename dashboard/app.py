@@ -6,7 +6,10 @@ from pathlib import Path
 
 import dash
 
-from dashboard import api, embeds, headers, health, shell
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from dashboard import api, embeds, headers, health, ingest, shell
+from dashboard import deck
 from dashboard.context import EXTENSION, Services
 from dashboard.live import LiveData
 from data_loaders.bootstrap import open_store
@@ -29,15 +32,21 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         update_title=None,
         compress=False,
     )
-    app.server.extensions[EXTENSION] = Services(settings, live)
+    app.server.extensions[EXTENSION] = Services(
+        settings, live, ingest.RateLimiter(settings.ingest_rate_per_minute))
+    if settings.proxy_count:
+        app.server.wsgi_app = ProxyFix(app.server.wsgi_app, x_for=settings.proxy_count,
+                                       x_proto=settings.proxy_count, x_host=settings.proxy_count)
     app.server.json.sort_keys = False
     app.index_string = app.index_string.replace("<html>", '<html lang="en-GB">', 1)
     app.layout = lambda: shell.layout(live, settings)
     shell.register(app, live)
     api.register(app.server)
     embeds.register(app.server)
+    deck.register(app.server)
     headers.register(app.server)
     health.register(app.server)
+    ingest.register(app.server)
     # Page modules register their callbacks with dash.callback when the app above imports them;
     # Dash hands them to an app at its first request. Making that request now binds them to
     # this app, so that a second app built in the same process (as tests do) gets its own.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app
 
@@ -19,6 +20,7 @@ EXTENSION = "survey_dashboard"
 class Services:
     settings: Settings
     live: LiveData
+    ingest_limiter: Any
 
 
 def services() -> Services:

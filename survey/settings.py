@@ -38,6 +38,21 @@ class Settings:
     demo_responses: int = _setting(
         1500, "DEMO_RESPONSES",
         "Demo responses written when the app starts on an empty store (0: none).")
+    ingest_token: str = _setting(
+        "", "INGEST_TOKEN",
+        "Bearer token that POST /api/v1/responses requires; empty: ingestion switched off. "
+        "A secret: set it in the environment only.")
+    ingest_max_bytes: int = _setting(
+        1_000_000, "INGEST_MAX_BYTES", "Largest request body the ingestion API reads.")
+    ingest_max_batch: int = _setting(
+        500, "INGEST_MAX_BATCH", "Most responses in one ingestion request.")
+    ingest_rate_per_minute: int = _setting(
+        600, "INGEST_RATE_PER_MINUTE",
+        "Ingestion requests a client may make per minute (per worker) before getting 429.")
+    proxy_count: int = _setting(
+        0, "PROXY_COUNT",
+        "How many reverse proxies (nginx, a load balancer) stand in front of the app; their "
+        "X-Forwarded-For is then trusted to tell the client's address.")
     host: str = _setting("127.0.0.1", "HOST", "Address the development server listens on.")
     port: int = _setting(8050, "PORT", "Port the development server listens on.")
     debug: bool = _setting(False, "DEBUG", "Dash debug mode for the development server.")

@@ -11,8 +11,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_every_setting_is_documented():
-    documented = (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
-    assert settings_table() in documented, "regenerate with: python -m survey.settings"
+    for doc in ("settings.md", "deploy.md"):
+        documented = (ROOT / "docs" / doc).read_text(encoding="utf-8")
+        assert settings_table() in documented, f"regenerate docs/{doc}'s table: python -m survey.settings"
     example = (ROOT / ".env.example").read_text(encoding="utf-8")
     for setting in SETTINGS:
         assert re.search(rf"^{setting.metadata['env']}=", example, re.M), setting.name
