@@ -8,7 +8,7 @@ import dash
 
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from dashboard import api, embeds, headers, health, ingest, shell
+from dashboard import api, embeds, headers, health, ingest, private, shell
 from dashboard import deck
 from dashboard.context import EXTENSION, Services
 from dashboard.live import LiveData
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     headers.register(app.server)
     health.register(app.server)
     ingest.register(app.server)
+    private.register(app.server)
     # Page modules register their callbacks with dash.callback when the app above imports them;
     # Dash hands them to an app at its first request. Making that request now binds them to
     # this app, so that a second app built in the same process (as tests do) gets its own.

@@ -53,6 +53,17 @@ class Settings:
         0, "PROXY_COUNT",
         "How many reverse proxies (nginx, a load balancer) stand in front of the app; their "
         "X-Forwarded-For is then trusted to tell the client's address.")
+    researcher_user: str = _setting(
+        "", "RESEARCHER_USER",
+        "User name for the researchers' private view (/private); empty: the view is off.")
+    researcher_password_hash: str = _setting(
+        "", "RESEARCHER_PASSWORD_HASH",
+        "Hash of that user's password, from `python -m dashboard.private hash`. Never the "
+        "password itself.")
+    secret_key: str = _setting(
+        "", "SECRET_KEY",
+        "Signs the private view's session cookie; the same on every worker and host. A secret: "
+        "set it in the environment only. Required for the private view.")
     host: str = _setting("127.0.0.1", "HOST", "Address the development server listens on.")
     port: int = _setting(8050, "PORT", "Port the development server listens on.")
     debug: bool = _setting(False, "DEBUG", "Dash debug mode for the development server.")
