@@ -9,7 +9,6 @@ import dash
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dashboard import api, embeds, headers, health, ingest, private, shell
-from dashboard import deck
 from dashboard.context import EXTENSION, Services
 from dashboard.live import LiveData
 from data_loaders.bootstrap import open_store
@@ -43,7 +42,6 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     shell.register(app, live)
     api.register(app.server)
     embeds.register(app.server)
-    deck.register(app.server)
     headers.register(app.server)
     health.register(app.server)
     ingest.register(app.server)
