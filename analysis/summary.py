@@ -99,15 +99,8 @@ def _small(n: int, min_cell_size: int) -> bool:
     return 0 < n < min_cell_size
 
 
-def answered_count(cube: Cube, mask: np.ndarray, question_id: str) -> int:
-    """How many in ``mask`` gave one of the question's answers (not blank, not "not asked")."""
-    question = BY_ID[question_id]
-    return int(question_counts(cube, mask, question)[: len(question.codes)].sum())
-
-
 def safety(cube: Cube, grouping: Grouping, min_cell_size: int) -> dict[str, QuestionSafety]:
-    return question_safety(cube, grouping, min_cell_size,
-                           lambda mask, qid: answered_count(cube, mask, qid))
+    return question_safety(cube, grouping, min_cell_size)
 
 
 def summarise(cube: Cube, grouping: Grouping, view: Filter, min_cell_size: int,

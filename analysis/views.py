@@ -28,7 +28,6 @@ groups, and no difference of views can isolate fewer than the minimum.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -179,19 +178,31 @@ class QuestionSafety:
         return all(g in self.groups for g in (view.roles or grouping.groups))
 
 
-def question_safety(cube: Cube, grouping: Grouping, min_cell_size: int,
-                    answered: "Callable[[np.ndarray, str], int]") -> dict[str, QuestionSafety]:
-    """:class:`QuestionSafety` per question id; ``answered(mask, qid)`` counts who answered."""
-    def ok(n: int) -> bool:
-        return n == 0 or n >= min_cell_size
+def question_safety(cube: Cube, grouping: Grouping, min_cell_size: int) -> dict[str, QuestionSafety]:
+    """:class:`QuestionSafety` per question id.
 
+    One pass per question: the cells' answered counts summed into a (group, question 2 answer)
+    table, so the cost does not grow with the number of groups.
+    """
+    groups = grouping.groups
+    group_of_role = np.full(len(BY_ID["role"].stored_codes), -1)
+    for index, group in enumerate(groups):
+        for role in grouping.role_codes((group,)):
+            group_of_role[code_index("role", role)] = index
+    cell_group = group_of_role[cube.cells[:, _ROLE]]
     sm = cube.cells[:, _SM]
-    answers = {v: sm == code_index("uses_social_media", v) for v in SOCIAL_MEDIA_VALUES}
-    groups = {g: group_mask(cube, grouping, g) for g in grouping.groups}
+    cell_answer = np.full(len(sm), -1)
+    for index, value in enumerate(SOCIAL_MEDIA_VALUES):
+        cell_answer[sm == code_index("uses_social_media", value)] = index
+    public = (cell_group >= 0) & (cell_answer >= 0)
+    slot = (cell_group * 2 + cell_answer)[public]
     safety = {}
-    for qid in QUESTION_INDEX:
-        by_atom = all(ok(answered(groups[g] & answers[v], qid)) for g in groups for v in answers)
-        fine = frozenset(g for g in groups
-                         if ok(answered(groups[g] & (answers["yes"] | answers["no"]), qid)))
-        safety[qid] = QuestionSafety(by_atom, fine)
+    for qid, column in QUESTION_INDEX.items():
+        answered = cube.cells[public, column] < len(BY_ID[qid].codes)
+        table = np.bincount(slot, weights=cube.counts[public] * answered,
+                            minlength=2 * len(groups)).reshape(len(groups), 2)
+        ok = (table == 0) | (table >= min_cell_size)
+        by_group = table.sum(axis=1)
+        fine = frozenset(g for g, n in zip(groups, by_group) if n == 0 or n >= min_cell_size)
+        safety[qid] = QuestionSafety(bool(ok.all()), fine)
     return safety
