@@ -103,7 +103,8 @@ def test_a_new_response_appears_without_a_reload(page, base_url, store_url):
     expect(responses_shown(page)).to_have_text("45", timeout=15_000)
     add(open_store(store_url), responses([(1, ("social_worker", "yes", "no", "no", "no", "",
                                                 "no", "no"))]))
-    expect(responses_shown(page)).to_have_text("46", timeout=10_000)
+    # Refreshed every second; the margin is for a busy machine, not a promise of speed.
+    expect(responses_shown(page)).to_have_text("46", timeout=30_000)
     assert page.errors == []
 
 
@@ -129,13 +130,16 @@ def test_when_nothing_changed_nothing_is_re_sent(page, base_url, store_url):
     expect(responses_shown(page)).not_to_be_empty()
     page.wait_for_timeout(1500)
     page.on("response", record)
-    page.wait_for_timeout(3500)
-    # Polled every second, answered each time with "no content".
-    assert len(ticks) >= 2 and set(ticks) == {204}, ticks
+    for _ in range(60):  # polled every second; a busy machine may be slower
+        if len(ticks) >= 3:
+            break
+        page.wait_for_timeout(500)
+    # Answered each time with "no content".
+    assert len(ticks) >= 3 and set(ticks) == {204}, ticks
     before = int(responses_shown(page).inner_text())
     add(open_store(store_url), responses([(1, ("team_manager", "yes", "no", "no", "no", "",
                                                 "no", "no"))]))
-    expect(responses_shown(page)).to_have_text(str(before + 1))
+    expect(responses_shown(page)).to_have_text(str(before + 1), timeout=30_000)
     assert 200 in ticks
 
 
