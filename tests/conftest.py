@@ -106,3 +106,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if {"pg_engine", "pg_database", "pg_admin", "pg_server_url"} & set(
                 getattr(item, "fixturenames", ())) and not item.get_closest_marker("postgres"):
             item.add_marker(pytest.mark.postgres)
+
+
+@pytest.fixture
+def own_pg_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server for this test alone, which it may stop and start (outage tests)."""
+    try:
+        server = PostgresServer.start_new()
+    except ServiceUnavailable as error:
+        pytest.fail(f"PostgreSQL is needed by this test and is unavailable: {error}",
+                    pytrace=False)
+    yield server
+    server.stop()

@@ -10,7 +10,6 @@ from dashboard.ingest import RateLimiter
 from data_loaders import store
 from data_loaders.bootstrap import open_store
 from tests.dashboard_support import build_app
-from tests.services import PostgresServer, ServiceUnavailable
 
 TOKEN = "s3cret-token-for-tests"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -124,31 +123,25 @@ def test_the_token_bucket_refills_with_time():
 
 
 @pytest.mark.postgres
-def test_when_the_store_cannot_take_writes_503_and_nothing_acknowledged_is_lost():
-    try:
-        server = PostgresServer.start_new()
-    except ServiceUnavailable as error:
-        pytest.fail(f"PostgreSQL is needed by this test and is unavailable: {error}",
-                    pytrace=False)
-    try:
-        url = server.url()
-        client = build_app(url, ingest_token=TOKEN).server.test_client()
-        acknowledged = []
-        for i in range(3):
-            if client.post("/api/v1/responses", json=response(f"p{i}"),
-                           headers=AUTH).status_code == 201:
-                acknowledged.append(f"p{i}")
-        server.pause()
-        down = client.post("/api/v1/responses", json=response("lost"), headers=AUTH)
-        assert down.status_code == 503 and down.headers["Retry-After"] == "5"
-        assert client.get("/readyz").status_code == 503
-        assert client.get("/").status_code == 200  # pages still answer
-        server.resume()
-        back = client.post("/api/v1/responses", json=response("p9"), headers=AUTH)
-        assert back.status_code == 201  # recovered without a restart
-        with open_store(url).connect() as connection:
-            ids = set(connection.exec_driver_sql(
-                "SELECT source_respondent_id FROM responses").scalars())
-        assert ids == {*acknowledged, "p9"} and len(acknowledged) == 3
-    finally:
-        server.stop()
+def test_when_the_store_cannot_take_writes_503_and_nothing_acknowledged_is_lost(
+        own_pg_server):
+    server = own_pg_server
+    url = server.url()
+    client = build_app(url, ingest_token=TOKEN).server.test_client()
+    acknowledged = []
+    for i in range(3):
+        if client.post("/api/v1/responses", json=response(f"p{i}"),
+                       headers=AUTH).status_code == 201:
+            acknowledged.append(f"p{i}")
+    server.pause()
+    down = client.post("/api/v1/responses", json=response("lost"), headers=AUTH)
+    assert down.status_code == 503 and down.headers["Retry-After"] == "5"
+    assert client.get("/readyz").status_code == 503
+    assert client.get("/").status_code == 200  # pages still answer
+    server.resume()
+    back = client.post("/api/v1/responses", json=response("p9"), headers=AUTH)
+    assert back.status_code == 201  # recovered without a restart
+    with open_store(url).connect() as connection:
+        ids = set(connection.exec_driver_sql(
+            "SELECT source_respondent_id FROM responses").scalars())
+    assert ids == {*acknowledged, "p9"} and len(acknowledged) == 3

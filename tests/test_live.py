@@ -13,7 +13,6 @@ from playwright.sync_api import expect, sync_playwright
 from dashboard.live import LiveData
 from data_loaders.bootstrap import open_store
 from tests.dashboard_support import FIXTURE, add, build_app, responses, serve
-from tests.services import PostgresServer, ServiceUnavailable
 
 pytestmark = pytest.mark.postgres
 
@@ -21,14 +20,8 @@ ONE_MORE = [(1, ("social_worker", "yes", "no", "no", "no", "", "no", "no"))]
 
 
 @pytest.fixture
-def server():
-    try:
-        server = PostgresServer.start_new()
-    except ServiceUnavailable as error:
-        pytest.fail(f"PostgreSQL is needed by this test and is unavailable: {error}",
-                    pytrace=False)
-    yield server
-    server.stop()
+def server(own_pg_server):
+    return own_pg_server
 
 
 @pytest.fixture
