@@ -22,3 +22,6 @@ accesslog = "-"
 errorlog = "-"
 # No query strings in the access log: the request line only, the status, size and timing.
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
+# gunicorn's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl), shared by
+# every server that user runs on the machine; this app does not use it.
+control_socket_disable = True

@@ -2,26 +2,38 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import dash
-
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dashboard import api, embeds, headers, health, ingest, private, shell
 from dashboard.context import EXTENSION, Services
 from dashboard.live import LiveData
 from data_loaders.bootstrap import open_store
+from data_loaders.db import make_engine
 from survey.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> dash.Dash:
     """Build the app on the store the settings name, creating and seeding it when needed."""
     settings = settings or Settings.from_env()
-    engine = open_store(settings.database_url, demo_responses=settings.demo_responses)
-    live = LiveData(engine, settings.min_cell_size, min_interval=min(1.0, settings.refresh_seconds))
+    try:
+        engine = open_store(settings.database_url, demo_responses=settings.demo_responses)
+    except (SQLAlchemyError, OSError) as error:
+        # A worker must start even while the store is down (gunicorn stops every worker when
+        # one fails to boot): its pages say the store is unreachable until it answers.
+        log.warning("The store cannot be opened (%s); starting without data.",
+                    error.__class__.__name__)
+        engine = make_engine(settings.database_url)
+    # Each request asks the store whether anything changed (one cheap query), so that what a
+    # reader is shown never goes back in time when successive requests reach different workers.
+    live = LiveData(engine, settings.min_cell_size, min_interval=0.0)
     app = dash.Dash(
         __name__,
         use_pages=True,

@@ -36,6 +36,8 @@ class Snapshot:
     as_of: datetime
     """When this worker last found the store changed (or first read it)."""
     unreachable_since: datetime | None = None
+    loaded: bool = True
+    """False until the store has been read once: then the snapshot is empty, not the data."""
 
     @property
     def is_demo(self) -> bool:
@@ -65,41 +67,51 @@ class LiveData:
         self.feed = ResponseFeed(self.engine)
 
     def snapshot(self) -> Snapshot:
-        """The current data, refreshed first if the last check is older than ``min_interval``."""
+        """The current data, refreshed first if the last check is older than ``min_interval``.
+
+        Never fails: when the store has not been readable since the process started, an empty
+        snapshot that says so stands in, and pages show that rather than an error.
+        """
         if self._snapshot is None or self.clock() - self._checked >= self.min_interval:
             self.refresh()
-        if self._snapshot is None:
-            raise StoreUnreachable("the store could not be read yet")
+        assert self._snapshot is not None
         return self._snapshot
 
-    def refresh(self) -> Snapshot | None:
+    def refresh(self) -> Snapshot:
         with self._lock:
-            if self._snapshot is not None and self.clock() - self._checked < self.min_interval:
-                return self._snapshot
+            current = self._snapshot
+            if current is not None and self.clock() - self._checked < self.min_interval:
+                return current
             self._checked = self.clock()
             try:
-                if self._snapshot is None or self.feed.changed():
+                if current is None or not current.loaded or self.feed.changed():
                     self._apply(self.feed.poll())
-                elif self._snapshot.unreachable_since is not None:
-                    self._snapshot = replace(self._snapshot, unreachable_since=None)
+                elif current.unreachable_since is not None:
+                    self._snapshot = replace(current, unreachable_since=None)
             except (SQLAlchemyError, OSError) as error:
                 log.warning("The store cannot be reached: %s", error.__class__.__name__)
-                if self._snapshot is not None and self._snapshot.unreachable_since is None:
-                    self._snapshot = replace(self._snapshot, unreachable_since=_now())
-                elif self._snapshot is None:
+                if current is None:
                     self.feed = ResponseFeed(self.engine)
+                    self._snapshot = self._nothing_yet()
+                elif current.unreachable_since is None:
+                    self._snapshot = replace(current, unreachable_since=_now())
             return self._snapshot
 
+    def _nothing_yet(self) -> Snapshot:
+        cube = Cube.empty()
+        grouping = group_roles(cube, self.min_cell_size)
+        now = _now()
+        return Snapshot(cube, grouping, safety(cube, grouping, self.min_cell_size),
+                        "unavailable", now, unreachable_since=now, loaded=False)
+
     def _apply(self, delta) -> None:
-        base = Cube.empty() if delta.reset or self._snapshot is None else self._snapshot.cube
+        fresh = delta.reset or self._snapshot is None or not self._snapshot.loaded
+        base = Cube.empty() if fresh else self._snapshot.cube
         cube = base.add(delta.rows)
-        if self._snapshot is not None and not delta.reset and delta.rows.empty:
+        if not fresh and delta.rows.empty:
             self._snapshot = replace(self._snapshot, unreachable_since=None)
             return
         grouping = group_roles(cube, self.min_cell_size)
         self._snapshot = Snapshot(cube, grouping, safety(cube, grouping, self.min_cell_size),
                                   delta.version.token, _now())
 
-
-class StoreUnreachable(RuntimeError):
-    """No data has been read from the store yet, and it cannot be reached now."""
