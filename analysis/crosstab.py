@@ -6,7 +6,13 @@ question. Each row is a group of its own, so the minimum cell rule applies to ro
 question 2), the number in it is 0 or at least the minimum; and what is left unshown (hidden rows
 and those who did not answer the row question) must again be 0 or at least the minimum in every
 atom, or the overall results minus the shown rows would reveal it. Rows are hidden, smallest
-first, until both hold.
+first, until both hold. Those not asked the row question (question 6 after a question 5 that is
+not yes) are left out of that remainder: they are the other rows of question 5, checked there.
+
+Cross-tabs cover everyone in the chosen role groups, whatever the social-media filter says, and
+neither role nor social-media use can be a row or a column: those are what the filters and the
+breakdown by role show, under their own checks. Splitting rows by them too would let views made
+under different checks be set against each other.
 """
 
 from __future__ import annotations
@@ -18,11 +24,10 @@ from scipy.stats import chi2_contingency
 
 from analysis.cube import QUESTION_INDEX, Cube, code_index
 from analysis.summary import QuestionResult, one_decimal, question_result, wilson
-from analysis.views import (SOCIAL_MEDIA_VALUES, Filter, Grouping, QuestionSafety, group_mask,
-                            view_mask)
-from survey.questionnaire import BY_ID, Question
+from analysis.views import Filter, Grouping, InvalidFilter, QuestionSafety, group_mask, view_mask
+from survey.questionnaire import BY_ID, NOT_ASKED, QUESTIONS, Question
 
-_SM = QUESTION_INDEX["uses_social_media"]
+CROSSTAB_QUESTIONS = tuple(q.id for q in QUESTIONS if q.id not in ("role", "uses_social_media"))
 
 
 @dataclass(frozen=True)
@@ -52,16 +57,9 @@ class CrossTab:
     chi_square: ChiSquare | None
 
 
-def _atoms(cube: Cube, grouping: Grouping, view: Filter) -> list[np.ndarray]:
-    """The pieces a view's rows must be safe in, as for a question in
-    :func:`analysis.views.question_safety`: every role group when the view has no social-media
-    filter; every role group with each answer to question 2 (both, whichever the filter picks,
-    since "either" minus "yes" is "no") when it has."""
-    groups = [group_mask(cube, grouping, g) for g in grouping.groups]
-    if not view.social_media:
-        return groups
-    return [g & (cube.cells[:, _SM] == code_index("uses_social_media", v))
-            for g in groups for v in SOCIAL_MEDIA_VALUES]
+def _atoms(cube: Cube, grouping: Grouping) -> list[np.ndarray]:
+    """The pieces a cross-tab's rows must be safe in: every role group."""
+    return [group_mask(cube, grouping, g) for g in grouping.groups]
 
 
 def _answered(cube: Cube, question: Question) -> np.ndarray:
@@ -71,12 +69,16 @@ def _answered(cube: Cube, question: Question) -> np.ndarray:
 
 def crosstab(cube: Cube, grouping: Grouping, view: Filter, row_id: str, column_id: str,
              min_cell_size: int) -> CrossTab:
-    view = grouping.resolve(view)
+    if row_id == column_id or {row_id, column_id} - set(CROSSTAB_QUESTIONS):
+        raise InvalidFilter(f"a cross-tab takes two different questions of: "
+                            f"{', '.join(CROSSTAB_QUESTIONS)}")
+    view = Filter(grouping.resolve(view).roles)
     rows, columns = BY_ID[row_id], BY_ID[column_id]
-    mask = view_mask(cube, grouping, view) & _answered(cube, columns)
-    public = view_mask(cube, grouping, Filter()) & _answered(cube, columns)
-    atoms = [public & atom for atom in _atoms(cube, grouping, view)]
     row_column = cube.cells[:, QUESTION_INDEX[row_id]]
+    asked = row_column != code_index(row_id, NOT_ASKED) if rows.asked_when else True
+    mask = view_mask(cube, grouping, view) & _answered(cube, columns) & asked
+    public = view_mask(cube, grouping, Filter()) & _answered(cube, columns) & asked
+    atoms = [public & atom for atom in _atoms(cube, grouping)]
     row_masks = {code: row_column == rows.codes.index(code) for code in rows.codes}
 
     def ok(n: int) -> bool:

@@ -29,9 +29,10 @@ class Cube:
     counts: np.ndarray
     """(combinations,) responses with that combination."""
     hours: np.ndarray
-    """(k, 2): hour of submission (hours since the Unix epoch) and role index."""
+    """(k, 3): hour of submission (hours since the Unix epoch), role index and the index of the
+    answer to question 2."""
     hour_counts: np.ndarray
-    """(k,) responses submitted in that hour with that role."""
+    """(k,) responses submitted in that hour with that role and answer to question 2."""
     demo: int
     last_submitted: datetime | None
 
@@ -42,7 +43,7 @@ class Cube:
     @classmethod
     def empty(cls) -> "Cube":
         return cls(np.zeros((0, len(QUESTIONS)), dtype=np.int16), np.zeros(0, dtype=np.int64),
-                   np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int64), 0, None)
+                   np.zeros((0, 3), dtype=np.int64), np.zeros(0, dtype=np.int64), 0, None)
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> "Cube":
@@ -55,7 +56,8 @@ class Cube:
         codes = np.column_stack([frame[q].cat.codes.to_numpy(np.int16) for q in QUESTION_IDS])
         cells, counts = _merge(self.cells, self.counts, codes, np.ones(len(frame), np.int64))
         hour = frame["submitted_at"].to_numpy("datetime64[ns]").astype(np.int64) // HOUR_NS
-        keys = np.column_stack([hour, codes[:, QUESTION_INDEX["role"]].astype(np.int64)])
+        keys = np.column_stack([hour, codes[:, QUESTION_INDEX["role"]].astype(np.int64),
+                                codes[:, QUESTION_INDEX["uses_social_media"]].astype(np.int64)])
         hours, hour_counts = _merge(self.hours, self.hour_counts, keys,
                                     np.ones(len(frame), np.int64))
         latest = frame["submitted_at"].max().to_pydatetime()

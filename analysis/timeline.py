@@ -16,6 +16,7 @@ import pandas as pd
 
 from analysis.cube import Cube, code_index
 from analysis.views import Grouping
+from survey.questionnaire import NO_ANSWER
 
 Z95 = 1.959963984540054
 TARGET_MARGIN = 5.0
@@ -54,18 +55,28 @@ class Timeline:
 
 
 def timeline(cube: Cube, grouping: Grouping, groups: tuple[str, ...] = (),
-             now: datetime | None = None) -> Timeline:
-    """Arrivals of the chosen role groups (all when empty), and every group's precision."""
+             social_media: str | None = None, now: datetime | None = None) -> Timeline:
+    """Arrivals of the chosen role groups (all when empty) and answer to question 2 (either
+    when None), and every group's precision.
+
+    Counts only those who answered question 2, as every other public view does (see
+    :mod:`analysis.views`): counting the others here would tell their role groups apart.
+    """
     now = now or datetime.now(timezone.utc)
-    all_roles = cube.hours[:, 1] if len(cube.hours) else np.zeros(0, np.int64)
-    chosen = np.ones(len(all_roles), bool)
+    if len(cube.hours):
+        hours_all, roles, answers = cube.hours[:, 0], cube.hours[:, 1], cube.hours[:, 2]
+    else:
+        hours_all = roles = answers = np.zeros(0, np.int64)
+    public = answers != code_index("uses_social_media", NO_ANSWER)
+    chosen = public.copy()
     if groups:
-        chosen = np.isin(all_roles, [code_index("role", r) for r in grouping.role_codes(groups)])
-    hours = cube.hours[chosen, 0] if len(cube.hours) else np.zeros(0, np.int64)
-    counts = cube.hour_counts[chosen]
+        chosen &= np.isin(roles, [code_index("role", r) for r in grouping.role_codes(groups)])
+    if social_media:
+        chosen &= answers == code_index("uses_social_media", social_media)
+    hours, counts = hours_all[chosen], cube.hour_counts[chosen]
     this_hour = int(now.timestamp() // 3600)
-    last_hour = int(counts[hours >= this_hour - 1].sum()) if len(hours) else 0
-    last_day = int(counts[hours >= this_hour - 24].sum()) if len(hours) else 0
+    last_hour = int(counts[hours >= this_hour - 1].sum())
+    last_day = int(counts[hours >= this_hour - 24].sum())
     if len(hours):
         stamps = pd.to_datetime(hours * 3600, unit="s", utc=True).floor("D")
         daily = pd.Series(counts, index=stamps).groupby(level=0).sum()
@@ -79,8 +90,7 @@ def timeline(cube: Cube, grouping: Grouping, groups: tuple[str, ...] = (),
     target = needed_for()
     precision = []
     for group in grouping.groups:
-        wanted = [code_index("role", r) for r in grouping.role_codes((group,))]
-        n = int(cube.hour_counts[np.isin(all_roles, wanted)].sum())
+        n = grouping.sizes.get(group, 0)
         precision.append(GroupPrecision(group, grouping.label(group), n, margin_of_error(n),
                                         max(0, target - n)))
     return Timeline(daily.index, daily.to_numpy(), cumulative, margin, last_hour, last_day,

@@ -71,13 +71,14 @@ def combos(cube: Cube) -> dict[tuple[str, ...], int]:
 
 
 def hour_table(cube: Cube) -> dict[tuple[int, str], int]:
-    assert cube.hours.shape == (len(cube.hour_counts), 2)
+    """Arrivals by hour and role, summed over the answer to question 2 (the third key)."""
+    assert cube.hours.shape == (len(cube.hour_counts), 3)
     roles = QUESTIONS[0].stored_codes
+    assert len({tuple(k) for k in cube.hours.tolist()}) == len(cube.hours)
     out: dict[tuple[int, str], int] = {}
-    for (hour, role), n in zip(cube.hours, cube.hour_counts):
+    for (hour, role, _social), n in zip(cube.hours, cube.hour_counts):
         key = (int(hour), roles[int(role)])
-        assert key not in out
-        out[key] = int(n)
+        out[key] = out.get(key, 0) + int(n)
     return out
 
 
@@ -214,7 +215,7 @@ def assert_empty(cube: Cube) -> None:
     assert cube.total == 0
     assert cube.cells.shape == (0, 8)
     assert cube.counts.shape == (0,)
-    assert cube.hours.shape == (0, 2)
+    assert cube.hours.shape == (0, 3)
     assert cube.hour_counts.shape == (0,)
     assert cube.demo == 0
     assert cube.last_submitted is None

@@ -6,7 +6,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, html, no_update
 
-from analysis.crosstab import CrossTab, breakdown, crosstab
+from analysis.crosstab import CROSSTAB_QUESTIONS, CrossTab, breakdown, crosstab
 from dashboard import ids, query
 from dashboard.components import graph
 from dashboard.context import current_view
@@ -23,14 +23,17 @@ DEFAULTS = {"rows": "aware_of_guidance", "columns": "viewed_for_evidence",
             "by_role": "viewed_profile"}
 CONTROLS = ((ROWS, "rows"), (COLUMNS, "columns"), (BY_ROLE, "by_role"))
 OPTIONS = [{"label": f"Q{q.number}. {q.short_title}", "value": q.id} for q in QUESTIONS]
+CROSSTAB_OPTIONS = [o for o in OPTIONS if o["value"] in CROSSTAB_QUESTIONS]
+ALLOWED = {"rows": set(CROSSTAB_QUESTIONS), "columns": set(CROSSTAB_QUESTIONS),
+           "by_role": set(BY_ID) - {"role"}}
 
 
 def chosen(search: str | None, key: str) -> str:
     value = query.value(search, key, DEFAULTS[key])
-    return value if value in BY_ID else DEFAULTS[key]
+    return value if value in ALLOWED[key] else DEFAULTS[key]
 
 
-def _dropdown(component_id: str, label: str, value: str, options=OPTIONS):
+def _dropdown(component_id: str, label: str, value: str, options=CROSSTAB_OPTIONS):
     return html.Div([html.Label(label, htmlFor=component_id),
                      dbc.Select(id=component_id, options=options, value=value)],
                     className="control")
@@ -38,17 +41,20 @@ def _dropdown(component_id: str, label: str, value: str, options=OPTIONS):
 
 def layout(rows: str | None = None, columns: str | None = None, by_role: str | None = None,
            **_other):
-    values = {k: (v if v in BY_ID else DEFAULTS[k])
+    values = {k: (v if v in ALLOWED[k] else DEFAULTS[k])
               for k, v in (("rows", rows), ("columns", columns), ("by_role", by_role))}
     return html.Div([
         html.H2("Two questions against each other"),
+        html.P("Everyone in the chosen roles, whatever their answer to question 2. Role and "
+               "social-media use are compared through the filters and the breakdown by role "
+               "below.", className="hint"),
         html.Div([_dropdown(ROWS, "Rows: answer to", values["rows"]),
                   _dropdown(COLUMNS, "Columns: answer to", values["columns"])],
                  className="controls"),
         html.Div(id=CONTENT + "-crosstab"),
         html.H2("One question by role"),
         html.Div([_dropdown(BY_ROLE, "Question", values["by_role"],
-                            [o for o in OPTIONS if o["value"] != "role"])],
+                            [o for o in OPTIONS if o["value"] in ALLOWED["by_role"]])],
                  className="controls"),
         html.Div(id=CONTENT + "-breakdown"),
     ], id=CONTENT, className="page")
@@ -81,6 +87,8 @@ def render(search, _version):
     view = current_view(query.filter_from_search(search))
     snapshot = view.snapshot
     rows, columns = chosen(search, "rows"), chosen(search, "columns")
+    if rows == columns:
+        columns = next(q for q in CROSSTAB_QUESTIONS if q != rows)
     table = crosstab(snapshot.cube, snapshot.grouping, view.summary.view, rows, columns,
                      view.min_cell_size)
     hidden = ""
@@ -89,8 +97,6 @@ def render(search, _version):
         hidden = (f"Rows not shown ({labels}): too few people in them, or in a role group within "
                   f"them, to show safely (minimum {view.min_cell_size}).")
     by = chosen(search, "by_role")
-    if by == "role":
-        by = DEFAULTS["by_role"]
     split = breakdown(snapshot.cube, snapshot.grouping, view.summary.view, by, snapshot.safety,
                       view.min_cell_size)
     split_text = " ".join(f"{label}: {describe_question(r, view.min_cell_size)}"

@@ -38,16 +38,17 @@ def ago(delta: timedelta | None) -> str:
 def render(search, _version):
     view = current_view(query.filter_from_search(search))
     snapshot = view.snapshot
-    line = timeline(snapshot.cube, snapshot.grouping, view.summary.view.roles)
+    line = timeline(snapshot.cube, snapshot.grouping, view.summary.view.roles,
+                    view.summary.view.social_media)
     rows = [html.Tr([html.Td(p.label), html.Td(f"{p.responses:,}"),
                      html.Td("–" if p.margin is None else f"±{p.margin:.1f} points"),
                      html.Td("reached" if p.more_needed == 0 else f"{p.more_needed:,} more")])
             for p in line.precision]
-    note = ("The social-media filter does not apply here: arrivals are counted by role only."
-            if view.summary.view.social_media else "")
+    note = ("Counted here, as in every chart, are those who answered question 2; the precision "
+            "table is for everyone in each role group.")
     return [
         html.Div([
-            headline("responses in the chosen roles", f"{int(line.cumulative[-1]) if len(line.cumulative) else 0:,}",
+            headline("responses in this view", f"{int(line.cumulative[-1]) if len(line.cumulative) else 0:,}",
                      tile_id="live-total"),
             headline("in the last hour", f"{line.last_hour:,}", f"{line.last_day:,} in the last 24 hours",
                      tile_id="live-rate"),
