@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dashboard import api, embeds, headers, health, ingest, private, shell
+from dashboard import deck
 from dashboard.context import EXTENSION, Services
 from dashboard.live import LiveData
 from data_loaders.bootstrap import open_store
@@ -41,7 +42,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         assets_folder=str(ROOT / "assets"),
         title="Looking at service users' social media: survey results",
         update_title=None,
-        compress=False,
+        compress=True,
     )
     app.server.extensions[EXTENSION] = Services(
         settings, live, ingest.RateLimiter(settings.ingest_rate_per_minute))
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     shell.register(app, live)
     api.register(app.server)
     embeds.register(app.server)
+    deck.register(app.server)
     headers.register(app.server)
     health.register(app.server)
     ingest.register(app.server)

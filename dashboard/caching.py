@@ -15,7 +15,10 @@ def etag(*parts: str) -> str:
 
 
 def not_modified(tag: str) -> bool:
-    return request.if_none_match.contains(tag)
+    """Whether the client already holds this version; compression appends its encoding to the
+    tag (``"…:gzip"``), which names the same data."""
+    return any(given.split(":", 1)[0] == tag
+               for given in request.if_none_match.as_set(include_weak=True))
 
 
 def finish(response: Response, tag: str, cache_control: str, modified: datetime) -> Response:

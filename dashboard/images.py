@@ -36,12 +36,12 @@ def figure_with_footer(payload: dict[str, Any]) -> go.Figure:
     figure = go.Figure(payload["figure"])
     height = (figure.layout.height or 400) + 70
     margin = figure.layout.margin
+    bottom = margin.b or 40  # read before the margin grows to make room for the footer
     figure.update_layout(height=height, width=IMAGE_WIDTH,
-                         margin={"l": margin.l, "r": margin.r, "t": margin.t,
-                                 "b": (margin.b or 40) + 70})
+                         margin={"l": margin.l, "r": margin.r, "t": margin.t, "b": bottom + 70})
     figure.add_annotation(text=footer_text(payload), showarrow=False, xref="paper",
                           yref="paper", x=0, y=0, xanchor="left", yanchor="top",
-                          yshift=-(margin.b or 40) - 10, align="left",
+                          yshift=-bottom - 10, align="left",
                           font={"size": 10, "color": "#444"})
     return figure
 

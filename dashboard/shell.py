@@ -1,16 +1,19 @@
-"""The frame around every page: navigation, filters, live status, and the callbacks that keep the
-filters, the URL and the data version in step."""
+"""The frame around every page: navigation, filters (with quick role presets), live status, the
+ways to share results (meeting mode, slides, PDF), and the callbacks that keep the filters, the URL
+and the data version in step."""
 
 from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import MATCH, Input, Output, State, ctx, dcc, html, no_update
+from dash import ALL, MATCH, Input, Output, State, ctx, dcc, html, no_update
 from flask import request
 
-from analysis.views import Filter, Grouping
-from dashboard import embeds, ids, query
+from analysis.views import Filter, group_mask, public_mask
+from dashboard import deck, embeds, ids, query
 from dashboard.live import LiveData, Snapshot
+from dashboard.pages import present
+from survey.questionnaire import ROLE_CODES
 from survey.settings import Settings
 
 SOCIAL_MEDIA_OPTIONS = [
@@ -20,13 +23,75 @@ SOCIAL_MEDIA_OPTIONS = [
 ]
 
 
-def role_options(grouping: Grouping) -> list[dict]:
+SHELL = "shell"
+PRESET = "role-preset"
+DECK_PPTX, DECK_PDF = "deck-pptx", "deck-pdf"
+
+ROLE_PRESETS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "frontline": ("Frontline practitioners",
+                  ("social_worker", "newly_qualified_social_worker", "senior_practitioner",
+                   "family_support_worker", "independent_reviewing_officer")),
+    "managers": ("Managers and leaders",
+                 ("team_manager", "service_manager", "director", "principal_social_worker")),
+    "students": ("Students", ("student",)),
+    "everyone": ("Everyone", ()),
+}
+"""Quick choices of roles: label and role codes (none: every role). Roles that are pooled today
+become the pooled group when the filter is resolved, as any role code in a link does."""
+
+
+def pooled_reason(snapshot: Snapshot, code: str, min_cell_size: int) -> str:
+    """Why a role is pooled: too few in it, or (a role large enough on its own) too few in one
+    of its social-media groups, or needed to make the pool itself safe. The last two are not
+    told apart: saying which would say something of a small group."""
+    public = public_mask(snapshot.cube) & group_mask(snapshot.cube, snapshot.grouping, code)
+    if int(snapshot.cube.counts[public].sum()) < min_cell_size:
+        return f"fewer than {min_cell_size}, pooled"
+    return "pooled to protect smaller groups"
+
+
+def role_options(snapshot: Snapshot, min_cell_size: int) -> list[dict]:
+    """The groups one can choose (each with its size), then the roles pooled today, shown but
+    disabled, each saying why: a role that is missing from the list would look forgotten."""
+    grouping = snapshot.grouping
     options = []
     for group in grouping.groups:
         size = grouping.sizes.get(group, 0)
         label = f"{grouping.label(group)} ({size})"
         options.append({"label": label, "value": group})
+    for code in ROLE_CODES:
+        if code in grouping.pooled:
+            reason = pooled_reason(snapshot, code, min_cell_size)
+            options.append({"label": f"{grouping.label(code)} — {reason}", "value": code,
+                            "disabled": True})
     return options
+
+
+def role_presets() -> html.Div:
+    return html.Div([
+        html.Span("Quick choice:", id="role-presets-label", className="presets-label"),
+        *[html.Button(label, id={"type": PRESET, "preset": key}, n_clicks=0, type="button",
+                      className="preset-button")
+          for key, (label, _codes) in ROLE_PRESETS.items()],
+    ], className="presets", role="group", **{"aria-labelledby": "role-presets-label"})
+
+
+def share_links(pathname: str | None, search: str | None) -> tuple[str, str, str]:
+    """The Present link (this page, these filters, in meeting mode) and the two deck links."""
+    return ((pathname or "/") + present.present_search(search),
+            deck.href("pptx", search), deck.href("pdf", search))
+
+
+def share_bar() -> html.Div:
+    present_href, pptx_href, pdf_href = share_links("/", "")
+    return html.Div([
+        html.Span("Share these results:", className="share-label"),
+        dcc.Link("Present", id=ids.PRESENT_TOGGLE, href=present_href, className="share-button",
+                 title="Meeting mode: one chart a screen, in large type"),
+        html.A("Slides (PowerPoint)", id=DECK_PPTX, href=pptx_href, download="",
+               className="share-button"),
+        html.A("PDF", id=DECK_PDF, href=pdf_href, download="", className="share-button"),
+    ], className="share-results")
 
 
 def demo_banner(snapshot: Snapshot) -> list:
@@ -58,6 +123,7 @@ def nav_links(search: str) -> list:
 
 def layout(live: LiveData, settings: Settings):
     snapshot = live.snapshot()
+    minimum = settings.min_cell_size
     return html.Div([
         dcc.Location(id=ids.URL, refresh=False),
         dcc.Interval(id=ids.TICK, interval=int(settings.refresh_seconds * 1000)),
@@ -72,11 +138,13 @@ def layout(live: LiveData, settings: Settings):
                  role="note"),
         html.Div(status_notice(snapshot), id=ids.STATUS, className="banner status",
                  role="status", **{"aria-live": "polite"}),
+        present.view(),
         html.Section([
             html.Fieldset([
                 html.Legend("Role"),
-                dbc.Checklist(id=ids.ROLE_FILTER, options=role_options(snapshot.grouping),
+                dbc.Checklist(id=ids.ROLE_FILTER, options=role_options(snapshot, minimum),
                               value=[], inline=True, className="role-filter"),
+                role_presets(),
             ], className="filter"),
             html.Fieldset([
                 html.Legend("Social media (question 2)"),
@@ -85,7 +153,8 @@ def layout(live: LiveData, settings: Settings):
             ], className="filter"),
             html.P("No role ticked means every role. Roles with fewer than "
                    f"{settings.min_cell_size} responses are pooled.", className="hint"),
-        ], className="filters", **{"aria-label": "Filters"}),
+        ], className="filters", id="filters", **{"aria-label": "Filters"}),
+        share_bar(),
         html.P(as_of_text(snapshot), id=ids.AS_OF, className="as-of"),
         html.Main(dash.page_container, id="content", tabIndex="-1"),
         html.Footer([
@@ -94,7 +163,7 @@ def layout(live: LiveData, settings: Settings):
             "Review, n = 171. ",
             dcc.Link("Methodology", href="/methodology"),
         ], className="site-footer"),
-    ], className="shell")
+    ], className="shell", id=SHELL)
 
 
 def register(app: dash.Dash, live: LiveData) -> None:
@@ -128,6 +197,24 @@ def register(app: dash.Dash, live: LiveData) -> None:
     def keep_filters_across_pages(search):
         return nav_links(search or "")
 
+    @app.callback(Output(ids.PRESENT_TOGGLE, "href"), Output(DECK_PPTX, "href"),
+                  Output(DECK_PDF, "href"), Input(ids.URL, "pathname"), Input(ids.URL, "search"))
+    def keep_filters_in_share_links(pathname, search):
+        return share_links(pathname, search)
+
+    @app.callback(Output(ids.URL, "search", allow_duplicate=True),
+                  Input({"type": PRESET, "preset": ALL}, "n_clicks"), State(ids.URL, "search"),
+                  prevent_initial_call=True)
+    def choose_preset(clicks, search):
+        if not ctx.triggered_id or not any(clicks):
+            raise dash.exceptions.PreventUpdate
+        _label, codes = ROLE_PRESETS[ctx.triggered_id["preset"]]
+        social_media = query.filter_from_search(search).social_media
+        # The role codes go into the link as they are: resolving them (pooled roles become the
+        # pooled group) is done wherever a link is read, so the link stays right as groups change.
+        updated = query.search_for(Filter.parse(codes, social_media), search)
+        return no_update if updated == (search or "") else updated
+
     @app.callback(
         Output(ids.VERSION, "data"), Output(ids.DEMO_BANNER, "children"),
         Output(ids.STATUS, "children"), Output(ids.AS_OF, "children"),
@@ -142,4 +229,6 @@ def register(app: dash.Dash, live: LiveData) -> None:
         if snapshot.version == version:
             return no_update, no_update, status, no_update, no_update
         return (snapshot.version, demo_banner(snapshot), status, as_of_text(snapshot),
-                role_options(snapshot.grouping))
+                role_options(snapshot, live.min_cell_size))
+
+    present.register(app, live)

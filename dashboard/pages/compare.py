@@ -10,7 +10,7 @@ from dashboard import ids, query
 from flask import request
 
 from dashboard.components import graph, share_panel
-from dashboard.context import current_view
+from dashboard.context import cached_render, current_view
 from dashboard.figures import comparison_figure, describe_comparisons
 
 dash.register_page(__name__, path="/uk-and-us", name="UK and US", order=1,
@@ -73,7 +73,10 @@ def sources(study: Study) -> html.Section:
 
 
 @callback(Output(CONTENT, "children"), Input(ids.URL, "search"), Input(ids.VERSION, "data"))
+@cached_render
 def render(search, _version):
+    if query.value(search, "present") == "1":
+        raise dash.exceptions.PreventUpdate  # meeting mode shows one chart instead
     view = current_view(query.filter_from_search(search))
     comparisons = compare(view.summary, view.study)
     return [

@@ -9,7 +9,7 @@ from dash import Input, Output, State, callback, html, no_update
 from analysis.crosstab import CROSSTAB_QUESTIONS, CrossTab, breakdown, crosstab
 from dashboard import ids, query
 from dashboard.components import graph
-from dashboard.context import current_view
+from dashboard.context import cached_render, current_view
 from dashboard.figures import (breakdown_figure, crosstab_figure, describe_crosstab,
                                describe_question)
 from survey.questionnaire import BY_ID, QUESTIONS
@@ -83,7 +83,10 @@ def chi_square_text(table: CrossTab) -> str:
 
 @callback(Output(CONTENT + "-crosstab", "children"), Output(CONTENT + "-breakdown", "children"),
           Input(ids.URL, "search"), Input(ids.VERSION, "data"))
+@cached_render
 def render(search, _version):
+    if query.value(search, "present") == "1":
+        raise dash.exceptions.PreventUpdate  # meeting mode shows one chart instead
     view = current_view(query.filter_from_search(search))
     snapshot = view.snapshot
     rows, columns = chosen(search, "rows"), chosen(search, "columns")

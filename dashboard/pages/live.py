@@ -36,6 +36,8 @@ def ago(delta: timedelta | None) -> str:
 
 @callback(Output(CONTENT, "children"), Input(ids.URL, "search"), Input(ids.VERSION, "data"))
 def render(search, _version):
+    if query.value(search, "present") == "1":
+        raise dash.exceptions.PreventUpdate  # meeting mode shows one chart instead
     view = current_view(query.filter_from_search(search))
     snapshot = view.snapshot
     line = timeline(snapshot.cube, snapshot.grouping, view.summary.view.roles,

@@ -9,7 +9,7 @@ from dashboard import ids, query
 from flask import request
 
 from dashboard.components import chart_card, graph, headline, numbers_table, share_panel
-from dashboard.context import View, current_view
+from dashboard.context import View, cached_render, current_view
 from dashboard.figures import describe_question, question_figure
 
 dash.register_page(__name__, path="/", name="Overview", order=0,
@@ -60,7 +60,10 @@ def question_cards(view: View, search: str) -> list:
 
 
 @callback(Output(CONTENT, "children"), Input(ids.URL, "search"), Input(ids.VERSION, "data"))
+@cached_render
 def render(search, _version):
+    if query.value(search, "present") == "1":
+        raise dash.exceptions.PreventUpdate  # meeting mode shows one chart instead
     view = current_view(query.filter_from_search(search))
     notice = []
     if view.summary.suppressed:
