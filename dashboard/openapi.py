@@ -22,8 +22,9 @@ FILTER_PARAMETERS = [
                     "size are answered as the pooled group.",
      "schema": {"type": "array", "items": {"type": "string", "enum": [*ROLE_CODES, POOLED]}}},
     {"name": "social_media", "in": "query", "required": False,
-     "description": "Only those who use social media (yes) or do not (no).",
-     "schema": {"type": "string", "enum": ["yes", "no"]}},
+     "description": "Only those who use social media (yes) or do not (no); all, or empty, "
+                    "for everyone (the same as leaving it out).",
+     "schema": {"type": "string", "enum": ["yes", "no", "all", ""]}},
 ]
 
 ERROR = {"description": "A filter names something that does not exist.",
