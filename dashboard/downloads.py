@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 from typing import Any
 
 from openpyxl import Workbook
@@ -88,6 +89,9 @@ def to_xlsx(payload: dict[str, Any]) -> bytes:
             for cell in line:
                 if isinstance(cell.value, str):
                     cell.data_type = "s"  # never a formula, whatever the text starts with
+    # The workbook's own dates are the data's, so the same data always gives the same file.
+    stamp = datetime.fromisoformat(payload["as_of"]).replace(tzinfo=None)
+    book.properties.created = book.properties.modified = stamp
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -100,8 +100,10 @@ def _read_body(limit: int) -> bytes:
 def _items(body: bytes, max_batch: int) -> list[Any]:
     try:
         data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise Refused(400, f"the body is not JSON in UTF-8: {error}") from None
+        # A lone surrogate escaped in JSON ("\ud800") decodes to text no store can hold.
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except (UnicodeError, ValueError, RecursionError) as error:
+        raise Refused(400, f"the body is not JSON in UTF-8: {str(error)[:200]}") from None
     if isinstance(data, dict) and "responses" in data:
         data = data["responses"]
     items = data if isinstance(data, list) else [data]
@@ -116,10 +118,10 @@ def _timestamp(value: Any) -> datetime:
     if not isinstance(value, str) or not value.strip():
         raise InvalidResponse("submitted_at is missing")
     try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidResponse(f"submitted_at {value[:40]!r} is not an ISO 8601 time") from None
-    return store.utc(moment)
+        return store.utc(datetime.fromisoformat(value.strip()))
+    except (ValueError, OverflowError):
+        raise InvalidResponse(f"submitted_at {value[:40]!r} is not an ISO 8601 time in "
+                              "years 1 to 9999") from None
 
 
 def _row(item: Any) -> dict[str, Any]:
@@ -133,6 +135,8 @@ def _row(item: Any) -> dict[str, Any]:
     if not isinstance(respondent, (str, int)) or isinstance(respondent, bool) or \
             not str(respondent).strip() or len(str(respondent)) > 128:
         raise InvalidResponse("respondent_id is missing or not a short string")
+    if "\x00" in str(respondent):
+        raise InvalidResponse("respondent_id contains a NUL character")
     values = {}
     for qid in QUESTION_IDS:
         value = item.get(qid)
@@ -146,8 +150,8 @@ def _row(item: Any) -> dict[str, Any]:
 def _kept(item: Any) -> dict[str, str]:
     """What quarantine keeps of a refused item: its known fields only, shortened."""
     if not isinstance(item, dict):
-        return {"body": str(item)[:200]}
-    return {k: str(v)[:200] for k, v in item.items() if k in FIELDS}
+        return {"json_type": type(item).__name__}  # its content may be anything, personal too
+    return {k: str(v)[:200].replace("\x00", "") for k, v in item.items() if k in FIELDS}
 
 
 @blueprint.post("/responses")

@@ -117,7 +117,8 @@ def test_suppressed_chart_data_has_no_numbers(client):
 def test_spreadsheet_formulas_are_written_as_text():
     from dashboard.downloads import to_csv, to_xlsx
 
-    payload = {"title": "=HYPERLINK(\"x\")", "filters_text": "@SUM(A1)", "n": 3, "as_of": "now",
+    payload = {"title": "=HYPERLINK(\"x\")", "filters_text": "@SUM(A1)", "n": 3,
+               "as_of": "2018-11-28T09:00:00+00:00",
                "sources": ["+source"], "notes": ["-note"],
                "rows": [{"answer": "=1+1", "count": -3, "ci95": [-1.5, 2.0]}]}
     text = to_csv(payload).decode("utf-8-sig")

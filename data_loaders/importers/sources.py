@@ -16,6 +16,7 @@ import hashlib
 import io
 import itertools
 import zipfile
+import zlib
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
 from datetime import date, datetime, time
@@ -147,8 +148,8 @@ class CsvFile(ExportFile):
         return "the end of the file is cut off in the middle of a character (not valid UTF-8)"
 
 
-_XLSX_ERRORS = (InvalidFileException, zipfile.BadZipFile, ParseError, KeyError, ValueError,
-                IndexError, OSError)
+_XLSX_ERRORS = (InvalidFileException, zipfile.BadZipFile, ParseError, SyntaxError, zlib.error,
+                EOFError, KeyError, ValueError, IndexError, OSError)
 """What openpyxl raises on a damaged workbook."""
 
 
