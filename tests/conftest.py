@@ -8,10 +8,12 @@ tests that need it fail, saying so: they are never skipped.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
+from playwright.sync_api import sync_playwright
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL, make_url
 
@@ -118,3 +120,35 @@ def own_pg_server() -> Iterator[PostgresServer]:
                     pytrace=False)
     yield server
     server.stop()
+
+
+# --- Headless Chromium -------------------------------------------------------------------------
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking",
+                 "--disable-component-update", "--disable-gpu", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless, for one test module (Playwright's sync API allows one
+    browser session at a time, and some modules drive their own)."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("Chromium is needed for the browser tests: run them with `python -m tests`, "
+                    "which installs Debian's chromium package.", pytrace=False)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A page in a fresh context; ``page.errors`` collects console errors and page errors."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.errors = []
+    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    yield page
+    context.close()

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from data_loaders.bootstrap import open_store
 from tests.dashboard_support import FIXTURE, add, build_app, responses, serve
@@ -16,8 +15,6 @@ pytestmark = pytest.mark.browser
 
 expect.set_options(timeout=15_000)
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking",
-                 "--disable-component-update", "--disable-gpu", "--no-first-run"]
 # The charts in dashboard.charts.CHARTS, in order: the eight questions, then the UK and US.
 TITLES = ["Q1. Role", "Q2. Uses social media", "Q3. Looked at a service user's profile",
           "Q4. Looked at a profile to gather evidence", "Q5. Aware of the surveillance guidance",
@@ -36,29 +33,6 @@ def store_url(tmp_path_factory):
 def base_url(store_url):
     with serve(build_app(store_url, refresh_seconds=1.0)) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("Chromium is needed for the browser tests: run them with `python -m tests`, "
-                    "which installs Debian's chromium package.", pytrace=False)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.errors = []
-    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: page.errors.append(str(e)))
-    yield page
-    context.close()
 
 
 def title(page: Page):
