@@ -28,7 +28,7 @@ def _layout(title: str, height: int, **extra) -> dict:
         title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
         height=height, margin={"l": 10, "r": 20, "t": 50, "b": 40},
         font={"family": FONT, "size": 13, "color": "#1a1a1a"},
-        paper_bgcolor="white", plot_bgcolor="white", showlegend=False,
+        template="none", paper_bgcolor="white", plot_bgcolor="white", showlegend=False,
         xaxis={"range": [0, 100], "ticksuffix": "%", "gridcolor": "#e5e5e5", "zeroline": False,
                "fixedrange": True},
         yaxis={"automargin": True, "autorange": "reversed", "fixedrange": True},
