@@ -21,6 +21,8 @@ import sys
 import time
 import urllib.request
 
+from playwright.sync_api import Error as PlaywrightError
+
 from benchmarks import common
 
 PAGES = {"embed": "/embed/viewed_profile?role=social_worker",
@@ -37,7 +39,7 @@ def measure(browser, url: str) -> tuple[int, float]:
     def finished(request) -> None:
         try:
             info = request.sizes()
-        except Exception:  # the request was cancelled: nothing arrived
+        except PlaywrightError:  # the request was cancelled: nothing arrived
             return
         sizes.append(info["responseBodySize"] + info["responseHeadersSize"])
 

@@ -881,7 +881,7 @@ def grouping_problems(population: Population, grouping) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Known leaks (each with an xfail test in test_disclosure.py)
+# Kinds of leak this check once found (each now closed, each with a test in test_disclosure.py)
 
 def _needs_only(leak: Leak, kind: str) -> int:
     """How many of the leak's terms are shown (as used) by this kind of view alone."""
