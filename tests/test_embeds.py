@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import xml.etree.ElementTree as ElementTree
 
 import openpyxl
@@ -53,7 +54,29 @@ def test_embed_page_has_chart_footer_and_text_alternative(client):
     assert 'href="http://localhost/?role=social_worker#card-viewed_profile"' in page
     # The text alternative is written from the numbers: 12 of 22 social workers looked (54.5%).
     assert "Of 22 who answered: Yes 54.5% (12," in page
-    assert "plotly-basic" in page and "dash" not in page.lower().replace("dashboard", "")
+    # Drawn by the server from the same numbers: a bar as wide as each percentage, no chart
+    # library and no Dash.
+    assert re.findall(r'class="bar" data-percent="([\d.]+)" style="width:([\d.]+)%"', page) == [
+        ("54.5", "54.5"), ("45.5", "45.5")]
+    assert 'class="ci answer" style="left:34.7%;width:38.4%"' in page  # 34.7% to 73.1%
+    assert "plotly" not in page and "dash" not in page.lower().replace("dashboard", "")
+
+
+def test_comparison_embed_draws_both_surveys_with_their_intervals(client):
+    page = client.get("/embed/uk-and-us?role=social_worker").get_data(as_text=True)
+    rows = client.get("/embed/uk-and-us.json?role=social_worker").get_json()["rows"]
+    uk = re.findall(r'class="dot uk" data-percent="([\d.]+)"', page)
+    us = re.findall(r'class="dot us( approximate)?" data-percent="([\d.]+)"', page)
+    assert uk == [str(r["uk_percent"]) for r in rows] and len(uk) == 6
+    assert us == [(" approximate" if r["approximate"] else "", str(r["percent"])) for r in rows]
+    assert "US benchmark, n = 171 (hollow: approximate)" in page
+    assert "None of the wordings is identical" in page
+
+
+def test_suppressed_embed_says_so_and_draws_nothing(client):
+    page = client.get("/embed/confident_guidance?role=student").get_data(as_text=True)
+    assert "Not shown: fewer than 10 responses" in page
+    assert 'class="bar"' not in page and "n not shown (too few responses)" in page
 
 
 def test_only_embeds_may_be_framed(client):

@@ -1,23 +1,10 @@
-// Draws an embedded chart, tells the parent page its height, and (when live) keeps it current.
+// Tells the parent page the embed's height and, when live, keeps the chart current.
+// The chart itself is drawn by the server as plain HTML, so it shows before any script runs.
 (function () {
   "use strict";
   var script = document.currentScript;
   var live = script.getAttribute("data-live") === "true";
   var refreshMs = 1000 * Number(script.getAttribute("data-refresh-seconds") || 60);
-  var payload = JSON.parse(document.getElementById("chart-payload").textContent);
-  var chart = document.getElementById("chart");
-  var config = {responsive: true, displaylogo: false, displayModeBar: false};
-
-  function layoutOf(figure) {
-    var layout = figure.layout || {};
-    layout.autosize = true;
-    delete layout.width;
-    return layout;
-  }
-
-  function draw() {
-    return Plotly.react(chart, payload.figure.data || [], layoutOf(payload.figure), config);
-  }
 
   var lastHeight = 0;
   function tellHeight() {
@@ -28,27 +15,41 @@
     }
   }
 
+  // Swaps in a newer rendering of this page, keeping the text alternative's element (a live
+  // region) so that screen readers announce the new numbers.
   function show(next) {
-    payload = next;
-    document.getElementById("chart-description").textContent = next.description;
-    document.getElementById("chart-filters").textContent = next.filters_text;
-    document.getElementById("chart-n").textContent =
-      next.n === null ? "n not shown (too few responses)" : "n = " + next.n.toLocaleString("en-GB");
-    var asOf = document.getElementById("chart-as-of");
-    asOf.setAttribute("datetime", next.as_of);
-    asOf.textContent = next.as_of.slice(0, 16).replace("T", " ") + " UTC";
-    draw().then(tellHeight);
+    var current = document.querySelector("main");
+    var description = document.getElementById("chart-description");
+    Array.prototype.slice.call(current.children).forEach(function (child) {
+      if (child !== description) { child.remove(); }
+    });
+    Array.prototype.slice.call(next.children).forEach(function (child) {
+      if (child.id === "chart-description") {
+        description.textContent = child.textContent;
+        current.appendChild(description);
+      } else {
+        current.appendChild(document.importNode(child, true));
+      }
+    });
+    current.setAttribute("data-version", next.getAttribute("data-version"));
+    tellHeight();
   }
 
   function refresh() {
-    var url = location.pathname + ".json" + location.search;
-    fetch(url, {cache: "no-cache", credentials: "omit"})
-      .then(function (response) { return response.ok ? response.json() : null; })
-      .then(function (next) { if (next && next.version !== payload.version) { show(next); } })
+    fetch(location.href, {cache: "no-cache", credentials: "omit"})
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) {
+        if (!html) { return; }
+        var next = new DOMParser().parseFromString(html, "text/html").querySelector("main");
+        var current = document.querySelector("main");
+        if (next && next.getAttribute("data-version") !== current.getAttribute("data-version")) {
+          show(next);
+        }
+      })
       .catch(function () { /* keep showing the last figures */ });
   }
 
-  draw().then(tellHeight);
+  tellHeight();
   if (window.ResizeObserver) { new ResizeObserver(tellHeight).observe(document.body); }
   window.addEventListener("load", tellHeight);
   if (live) { setInterval(refresh, refreshMs); }
