@@ -3,8 +3,9 @@
 ``/embed/<chart>`` is a light page that fills the width it is given: the chart is drawn by the
 server as plain HTML and CSS (no Dash, no plotly, so it shows as soon as the page arrives), and a
 small script tells the parent page its height and, when live, fetches the page again at most every
-``EMBED_REFRESH_SECONDS``, swapping in the new figures when the data version has changed. ``/embed/<chart>.png``, ``.svg``, ``.csv``, ``.xlsx`` and ``.json`` give
-the same chart as an image or as numbers. ``/embed/frozen/<token>...`` gives a chart as it was
+``EMBED_REFRESH_SECONDS``, swapping in the new figures when the data version has changed.
+``/embed/<chart>.png``, ``.svg``, ``.csv``, ``.xlsx`` and ``.json`` give the same chart as an image
+or as numbers. ``/embed/frozen/<token>...`` gives a chart as it was
 when it was frozen, for ever. Every response carries an ETag tied to the data version and
 Cache-Control, so a proxy or CDN can serve article traffic and a conditional request for
 unchanged data gets 304 without the chart being computed.
