@@ -62,7 +62,17 @@ def missing_packages(*, need_postgres: bool = True) -> list[str]:
         missing.append("chromium-driver")
     if need_postgres and pg_bindir() is None:
         missing.append("postgresql")
+    if nginx_program() is None:
+        missing.append("nginx")
+    if not shutil.which("openssl"):
+        missing.append("openssl")
     return missing
+
+
+def nginx_program() -> str | None:
+    """nginx, which Debian installs in /usr/sbin (off a normal user's PATH)."""
+    return shutil.which("nginx") or next(
+        (str(path) for path in (Path("/usr/sbin/nginx"),) if path.exists()), None)
 
 
 def install_packages(packages: list[str]) -> None:
