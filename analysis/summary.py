@@ -2,7 +2,8 @@
 
 Percentages are of those who answered the question (its base): "no answer", and for question 6
 "not asked", are counted apart and never in the base. Intervals are Wilson score intervals
-(statsmodels), which behave well near 0% and 100% and for small bases.
+(statsmodels), which behave well near 0% and 100% and for small bases. A view's intervals are
+worked out together, in one vectorised call.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
-from statsmodels.stats.proportion import proportion_confint
 
 from analysis.cube import QUESTION_INDEX, Cube
 from analysis.views import (Filter, Grouping, QuestionSafety, group_mask, question_safety,
@@ -62,6 +62,9 @@ def one_decimal(value: float) -> float:
 
 def wilson(count, base) -> tuple[np.ndarray, np.ndarray]:
     """95% Wilson interval(s) as percentages; (0, 0) where the base is 0."""
+    # statsmodels, and the scipy.stats it loads, are read on the first interval asked for.
+    from statsmodels.stats.proportion import proportion_confint
+
     count = np.asarray(count, dtype=float)
     base = np.asarray(base, dtype=float)
     safe = np.where(base > 0, base, 1)
@@ -78,15 +81,17 @@ def question_counts(cube: Cube, mask: np.ndarray, question: Question) -> np.ndar
 
 
 def question_result(question: Question, counts: np.ndarray, min_cell_size: int, *,
-                    suppress: bool = False) -> QuestionResult:
-    """Results from the counts per stored code; ``suppress`` hides them whatever the base."""
+                    suppress: bool = False,
+                    intervals: tuple[np.ndarray, np.ndarray] | None = None) -> QuestionResult:
+    """Results from the counts per stored code; ``suppress`` hides them whatever the base.
+    ``intervals`` are the answers' Wilson intervals when already worked out."""
     answered = counts[: len(question.codes)]
     base = int(answered.sum())
     missing = dict(zip(question.stored_codes[len(question.codes):], counts[len(question.codes):]))
     suppressed = suppress or base < min_cell_size
     answers: tuple[AnswerResult, ...] = ()
     if not suppressed:
-        low, high = wilson(answered, base)
+        low, high = intervals if intervals is not None else wilson(answered, base)
         answers = tuple(
             AnswerResult(code, question.label_of(code), int(n), one_decimal(100 * n / base),
                          (one_decimal(lo), one_decimal(hi)))
@@ -115,12 +120,26 @@ def summarise(cube: Cube, grouping: Grouping, view: Filter, min_cell_size: int,
     safe = safe if safe is not None else safety(cube, grouping, min_cell_size)
     mask = view_mask(cube, grouping, view)
     responses = int(cube.counts[mask].sum())
-    results = tuple(
-        role_result(cube, mask, grouping, view, min_cell_size) if q.id == "role" else
-        question_result(q, question_counts(cube, mask, q), min_cell_size,
-                        suppress=responses < min_cell_size or not safe[q.id].allows(view, grouping))
-        for q in QUESTIONS)
-    return Summary(view, responses, responses < min_cell_size, results)
+    others = [q for q in QUESTIONS if q.id != "role"]
+    counts = [question_counts(cube, mask, q) for q in others]
+    intervals = _intervals([(c[: len(q.codes)], int(c[: len(q.codes)].sum()))
+                            for q, c in zip(others, counts)])
+    results = {q.id: question_result(q, c, min_cell_size, intervals=i,
+                                     suppress=(responses < min_cell_size
+                                               or not safe[q.id].allows(view, grouping)))
+               for q, c, i in zip(others, counts, intervals)}
+    results["role"] = role_result(cube, mask, grouping, view, min_cell_size)
+    return Summary(view, responses, responses < min_cell_size,
+                   tuple(results[q.id] for q in QUESTIONS))
+
+
+def _intervals(answers: list[tuple[np.ndarray, int]]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The Wilson intervals of several questions' answered counts (each with its base)."""
+    counts = np.concatenate([c for c, _ in answers])
+    bases = np.concatenate([np.full(len(c), base) for c, base in answers])
+    low, high = wilson(counts, bases)
+    ends = np.cumsum([len(c) for c, _ in answers])[:-1]
+    return list(zip(np.split(low, ends), np.split(high, ends)))
 
 
 def role_result(cube: Cube, mask: np.ndarray, grouping: Grouping, view: Filter,

@@ -48,6 +48,7 @@ import argparse
 import copy
 import cProfile
 import gzip
+import importlib.util
 import io
 import itertools
 import json
@@ -270,14 +271,15 @@ def find_version(layout: object) -> str | None:
     return None
 
 
-def bodies_for(payload: dict, version: str | None) -> list[str]:
-    """The captured request with each of :data:`SEARCHES` as the URL's search."""
+def bodies_for(payload: dict, version: str | None, fresh: bool = False) -> list[str]:
+    """The captured request with each of :data:`SEARCHES` as the URL's search; with ``fresh``,
+    the search also carries :data:`FRESH_KEY`, a key the page ignores, set to :data:`FRESH`."""
     out = []
     for search in SEARCHES:
         body = copy.deepcopy(payload)
         for item in body["inputs"]:
             if item["id"] == "url" and item["property"] == "search":
-                item["value"] = search
+                item["value"] = search + (f"&{FRESH_KEY}={FRESH}" if fresh else "")
             if item["id"] == "data-version" and version is not None:
                 item["value"] = version
         out.append(json.dumps(body, separators=(",", ":")))
@@ -302,9 +304,12 @@ def post(session: requests.Session, url: str, body: str) -> tuple[float, request
 
 
 FRESH = "__N__"
-"""Placeholder in a body's data-version, replaced by a number never sent before: the product
-remembers each rendered view per (search, data version), so such a request is a cache miss, as
-the first request for a view after the data changed is."""
+"""Placeholder in a body's URL search, replaced by a number never sent before. The product
+remembers each callback response per request inputs (the URL's search among them) and the data
+version it holds, whatever data version the browser names; a search never sent before is a
+cache miss, and renders what the first request for a view after the data changed renders (the
+page ignores the key: its filters, links and numbers are those of the search without it)."""
+FRESH_KEY = "n"
 LABELS = {"fresh": "product, new view (cache miss)", "product": "product, same views again (cache hit)",
           "trivial": "trivial app (ceiling)", "naive": "naive app"}
 
@@ -444,10 +449,11 @@ def browser_load(browser, base_url: str, search: str) -> dict:
 # --- Profiling ---------------------------------------------------------------------------------
 
 
-def profile_callback(store: Path, bodies: list[str], count: int = 100, top: int = 30) -> dict:
-    """The product's callback in this process (Flask's test client): its time as it is and with
-    plotly's default template switched off (``plotly.io.templates.default = "none"``, an
-    experiment that changes nothing on disk), then under cProfile."""
+def profile_callback(store: Path, bodies: list[str], fresh: list[str], count: int = 100,
+                     top: int = 30) -> dict:
+    """The product's callback in this process (Flask's test client): new views (cache misses)
+    and the same views again (cache hits), interleaved as A, B, A; the callback's steps called
+    directly; then new views under cProfile."""
     import plotly.io as pio
 
     from dashboard.app import create_app
@@ -459,24 +465,26 @@ def profile_callback(store: Path, bodies: list[str], count: int = 100, top: int 
     run = time.time_ns()
     sent = itertools.count()
 
-    def call(i: int) -> bytes:
-        # A data version never sent before: a cache miss, so that the callback really renders.
-        body = bodies[i % len(bodies)].replace(FRESH, f"{run}-{next(sent)}")
+    def call(texts: list[str], i: int) -> bytes:
+        body = texts[i % len(texts)].replace(FRESH, f"{run}-{next(sent)}")
         response = client.post("/_dash-update-component", data=body,
                                content_type="application/json")
         assert response.status_code == 200, response.status_code
         return response.data
 
-    def timed_calls() -> tuple[list[float], int]:
-        for i in range(len(bodies)):
-            call(i)
+    def timed_calls(texts: list[str]) -> tuple[list[float], int]:
+        for i in range(len(texts)):
+            call(texts, i)
         samples = []
         for i in range(count):
             began = time.perf_counter()
-            size = len(call(i))
+            size = len(call(texts, i))
             samples.append(time.perf_counter() - began)
         return samples, size
 
+    engine = pio.json.config.default_engine
+    if engine == "auto":
+        engine = "orjson" if importlib.util.find_spec("orjson") else "json"
     split: dict[str, list[float]] = {}
     try:  # the callback's own steps, called directly
         from dash._utils import to_json
@@ -487,7 +495,6 @@ def profile_callback(store: Path, bodies: list[str], count: int = 100, top: int 
 
         inputs = {i["id"]: i["value"] for i in json.loads(bodies[0])["inputs"]}
         search, version = inputs["url"], inputs.get("data-version")
-        render = getattr(overview.render, "__wrapped__", overview.render)  # past any cache
         with app.server.test_request_context("/_dash-update-component", method="POST"):
             for _ in range(count):
                 steps = {}
@@ -497,15 +504,14 @@ def profile_callback(store: Path, bodies: list[str], count: int = 100, top: int 
                 began = time.perf_counter()
                 for result in view.summary.questions:
                     overview.question_figure(result, view.min_cell_size)
-                steps["the 8 `question_figure` calls (plotly graph objects)"] = (
-                    time.perf_counter() - began)
+                steps["the 8 `question_figure` calls (plain dicts)"] = time.perf_counter() - began
                 began = time.perf_counter()
-                output = render(search, version)
+                output = overview.render(search, version)
                 steps["`render()` as a whole (the above and the components)"] = (
                     time.perf_counter() - began)
                 began = time.perf_counter()
                 encoded = to_json(output)
-                steps["Dash's JSON encoding of its output (plotly's encoder)"] = (
+                steps[f"Dash's JSON encoding of its output (plotly.io's `{engine}` engine)"] = (
                     time.perf_counter() - began)
                 plain = json.loads(encoded)
                 began = time.perf_counter()
@@ -518,25 +524,68 @@ def profile_callback(store: Path, bodies: list[str], count: int = 100, top: int 
         # The product's internals this step reaches into may move on: say so, not fail the run.
         split = {f"not measured: {error.__class__.__name__}: {error}": [float("nan")]}
 
-    default = pio.templates.default
     results: dict = {}
-    try:
-        for label, template in (("as it is", default), ('template "none"', "none"),
-                                ("as it is, again", default)):
-            pio.templates.default = template
-            results[label] = timed_calls()
-    finally:
-        pio.templates.default = default
+    for label, texts in (("new view (cache miss)", fresh),
+                         ("same views again (cache hit)", bodies),
+                         ("new view, again", fresh)):
+        results[label] = timed_calls(texts)
     profiler = cProfile.Profile()
     profiler.enable()
     for i in range(count):
-        call(i)
+        call(fresh, i)
     profiler.disable()
     buffer = io.StringIO()
     pstats.Stats(profiler, stream=buffer).sort_stats("cumulative").print_stats(top)
     text = buffer.getvalue().replace(str(PROJECT_ROOT) + "/", "").replace(sys.prefix + "/", "")
     lines = [line.rstrip() for line in text.splitlines() if line.strip()]
     return {"experiment": results, "split": split, "profile": "\n".join(lines), "count": count}
+
+
+MEMORY_VIEWS = 300
+OPTIONAL_MODULES = ("scipy.stats", "statsmodels", "openpyxl", "pptx", "reportlab", "kaleido")
+MEMORY_SCRIPT = r"""
+import json, sys
+
+
+def rss():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+
+
+given = json.load(sys.stdin)
+out = {"start": rss()}
+import dashboard.app
+out["import"] = rss()
+from survey.settings import Settings
+app = dashboard.app.create_app(Settings.from_env({}, database_url=given["url"],
+                                                 demo_responses=0))
+out["create_app"] = rss()
+out["loaded_at_start"] = [m for m in given["modules"] if m in sys.modules]
+client = app.server.test_client()
+for i in range(given["views"]):
+    body = given["bodies"][i % len(given["bodies"])].replace(given["fresh"], f"m{i}")
+    response = client.post("/_dash-update-component", data=body, content_type="application/json")
+    assert response.status_code == 200, response.status_code
+out["views"] = rss()
+out["loaded_after_views"] = [m for m in given["modules"] if m in sys.modules]
+print(json.dumps(out))
+"""
+
+
+def process_memory(store: Path, fresh: list[str]) -> dict:
+    """RSS of a fresh interpreter: at start, after ``import dashboard.app``, after
+    ``create_app`` (which reads the store), and after :data:`MEMORY_VIEWS` new views (more than
+    the response cache keeps); and which rarely needed modules were loaded by then."""
+    given = {"url": sqlite_url(store), "bodies": fresh, "fresh": FRESH, "views": MEMORY_VIEWS,
+             "modules": list(OPTIONAL_MODULES)}
+    result = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT], input=json.dumps(given),
+                            capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=600,
+                            env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
+    if result.returncode != 0:
+        raise RuntimeError(f"memory measurement failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 # --- Main --------------------------------------------------------------------------------------
@@ -575,7 +624,7 @@ def measure_size(size: int, args, wrk: str, browser, state: dict, notes: list[st
         if state.get("payload") is None:
             state["payload"], state["captured"] = fallback_payload(), False
         bodies = bodies_for(state["payload"], version)
-        fresh = bodies_for(state["payload"], f"{version}~{FRESH}")
+        fresh = bodies_for(state["payload"], version, fresh=True)
         files = {}
         for name, texts in (("product", bodies), ("fresh", fresh)):
             files[name] = DATA_DIR / f"bodies-{size}-{name}.jsonl"
@@ -605,7 +654,9 @@ def measure_size(size: int, args, wrk: str, browser, state: dict, notes: list[st
         result["worker_class"] = worker.group(1) if worker else "unknown"
     if args.profile and size == (args.profile_size or min(args.sizes)):
         print("  profiling the product's callback in process...")
-        result["profile"] = profile_callback(store, fresh)
+        result["profile"] = profile_callback(store, bodies, fresh)
+        print("  memory of one process...")
+        result["profile"]["memory"] = process_memory(store, fresh)
     return result
 
 
@@ -741,13 +792,14 @@ def report(args, results: list[dict], state: dict, notes: list[str], wrk_version
         "",
         "### Latency of one callback request (sequential, one client, milliseconds)",
         "",
-        "The product remembers each rendered view per URL search and data version "
-        "(`dashboard.context.cached_render`, when present). *Same views* cycles over the four "
-        "filters with the store's real data version, so after the first round every request is "
-        "a cache hit: a popular view between two data changes. *New view* gives each request "
-        "a data version never sent before, so every request renders: the first request for a "
-        "view after the data changed (while responses arrive, the data changes every few "
-        "seconds). The three kinds of request are interleaved.",
+        "The product remembers each page's encoded callback response per request inputs "
+        "(the URL's search among them), host and the data version it holds "
+        "(`dashboard.context.ResponseCache`). *Same views* cycles over the four filters, so "
+        "after the first round every request is a cache hit: a popular view between two data "
+        "changes. *New view* adds to each search a key the page ignores "
+        f"(`&{FRESH_KEY}=…`), never sent before, so every request renders: what the first "
+        "request for a view after the data changed costs (while responses arrive, the data "
+        "changes every few seconds). The three kinds of request are interleaved.",
         "",
         table(("responses", "app", "p50 ms", "p95 ms", "requests"), lat_rows),
         "",
@@ -802,21 +854,37 @@ def report(args, results: list[dict], state: dict, notes: list[str], wrk_version
                     for label, (samples, size) in r["profile"]["experiment"].items()]
             parts += [
                 "", f"### Where the product's callback spends its time ({r['size']:,} responses)",
-                "", "In this process through Flask's test client (no HTTP, no gunicorn): the "
-                "callback as it is, and with plotly's default template switched off for the "
-                "process (`plotly.io.templates.default = \"none\"`; an experiment, the product "
-                "was not changed), interleaved as A, B, A. Every request names a data version "
-                "never sent before, so none is answered from the product's cache:", "",
+                "", "In this process through Flask's test client (no HTTP, no gunicorn), "
+                "interleaved as A, B, A: new views (each search names a key never sent before, "
+                "so every request renders) and the same four views again (answered from the "
+                "remembered responses):", "",
                 table(("callback", "median ms", "p95 ms", "response bytes", "calls"), rows), "",
-                "The callback's steps called directly, in the same process (`render` unwrapped "
-                "from its cache):", "",
+                "The callback's steps called directly, in the same process:", "",
                 table(("step", "median ms", "p95 ms"),
                       [(step, ms(stats(v)["median"]), ms(stats(v)["p95"]))
                        for step, v in r["profile"]["split"].items()]), "",
-                f"cProfile of {r['profile']['count']} calls as it is (cumulative time; "
+                *memory_lines(r["profile"].get("memory")),
+                f"cProfile of {r['profile']['count']} new views (cumulative time; "
                 "the profiler's overhead inflates every figure):", "",
                 "```", r["profile"]["profile"], "```"]
     return "\n".join(parts)
+
+
+def memory_lines(memory: dict | None) -> list[str]:
+    if not memory:
+        return []
+    rows = [("at start", mb(memory["start"])),
+            ("after `import dashboard.app`", mb(memory["import"])),
+            ("after `create_app()` (the store read)", mb(memory["create_app"])),
+            (f"after {MEMORY_VIEWS:,} new views", mb(memory["views"]))]
+    loaded = ", ".join(f"`{m}`" for m in memory["loaded_after_views"]) or "none"
+    left = ", ".join(f"`{m}`" for m in OPTIONAL_MODULES
+                     if m not in memory["loaded_after_views"]) or "none"
+    return [
+        "Memory of one process (a fresh interpreter, the same store, through Flask's test "
+        f"client; MB = 10^6 bytes). Of the rarely needed modules, loaded after the views: "
+        f"{loaded}; not loaded: {left}.", "",
+        table(("when", "RSS MB"), rows), ""]
 
 
 def gunicorn_settings() -> str:

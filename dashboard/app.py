@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dashboard import api, embeds, headers, health, ingest, private, shell
 from dashboard import deck
-from dashboard.context import EXTENSION, Services
+from dashboard.context import EXTENSION, ResponseCache, Services
 from dashboard.live import LiveData
 from data_loaders.bootstrap import open_store
 from data_loaders.db import make_engine
@@ -52,6 +52,8 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     app.server.json.sort_keys = False
     app.index_string = app.index_string.replace("<html>", '<html lang="en-GB">', 1)
     app.layout = lambda: shell.layout(live, settings)
+    responses = ResponseCache(live)
+    responses.register(app)
     shell.register(app, live)
     api.register(app.server)
     embeds.register(app.server)
@@ -64,4 +66,5 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     # Dash hands them to an app at its first request. Making that request now binds them to
     # this app, so that a second app built in the same process (as tests do) gets its own.
     app.server.test_client().get("/_dash-layout")
+    responses.bind(app)
     return app

@@ -8,17 +8,14 @@ another or with the dashboard.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Callable
-
-import plotly.graph_objects as go
 
 from analysis.benchmark import compare
 from analysis.serialise import comparison_dict
 from dashboard.context import View
-from dashboard.figures import (comparison_figure, describe_comparisons, describe_question,
-                               question_figure)
+from dashboard.figures import (Figure, comparison_figure, describe_comparisons,
+                               describe_question, question_figure)
 from survey.questionnaire import BY_ID, QUESTIONS
 
 UK_SOURCE = ("Community Care survey of UK child welfare and social care professionals "
@@ -29,7 +26,7 @@ UK_SOURCE = ("Community Care survey of UK child welfare and social care professi
 class Chart:
     id: str
     title: str
-    figure: Callable[[View], go.Figure]
+    figure: Callable[[View], Figure]
     describe: Callable[[View], str]
     rows: Callable[[View], list[dict[str, Any]]]
     notes: Callable[[View], list[str]]
@@ -127,7 +124,7 @@ def payload(chart: Chart, view: View, search: str) -> dict[str, Any]:
         "n": chart.base(view),
         "demo_data": view.snapshot.is_demo,
         "min_cell_size": view.min_cell_size,
-        "figure": json.loads(chart.figure(view).to_json()),
+        "figure": chart.figure(view),
         "description": chart.describe(view),
         "rows": chart.rows(view),
         "notes": chart.notes(view),

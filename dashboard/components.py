@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
-import plotly.graph_objects as go
 from dash import dcc, html
 
 from analysis.summary import QuestionResult
+from dashboard.figures import Figure
 
 
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-def graph(figure: go.Figure, name: str, *, graph_id: str | None = None) -> dcc.Graph:
+def graph(figure: Figure, name: str, *, graph_id: str | None = None) -> dcc.Graph:
     """A chart with the toolbar's image download named after it."""
     return dcc.Graph(
         id=graph_id or f"chart-{slug(name)}", figure=figure,
-        style={"height": f"{figure.layout.height or 400}px"},
+        style={"height": f"{figure['layout'].get('height') or 400}px"},
         config={"displaylogo": False, "responsive": True,
                 "modeBarButtonsToRemove": ["select2d", "lasso2d", "zoom2d", "pan2d",
                                            "zoomIn2d", "zoomOut2d", "autoScale2d"],
@@ -65,8 +66,10 @@ def headline(label: str, value: str, note: str | None = None, *, tile_id: str | 
                     className="headline", id=tile_id)
 
 
+@functools.lru_cache(maxsize=1024)
 def share_panel(chart_id: str, search: str, host_url: str, title: str) -> html.Details:
-    """Embed snippets, images and the numbers behind one chart."""
+    """Embed snippets, images and the numbers behind one chart (the same for every version of
+    the data, so made once for each view and host)."""
     from dashboard.embeds import snippet  # the embed blueprint owns the snippet's form
 
     src = f"{host_url.rstrip('/')}/embed/{chart_id}{search}"

@@ -19,14 +19,6 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from flask import Blueprint, Flask, Response, abort, jsonify, request
-from pptx import Presentation
-from pptx.dml.color import RGBColor
-from pptx.util import Emu, Inches, Pt
-from reportlab.lib.colors import HexColor
-from reportlab.lib.styles import ParagraphStyle
-from reportlab.lib.units import inch
-from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Frame, Image, KeepInFrame, Paragraph, Spacer
 
 from analysis.views import InvalidFilter
 from dashboard import caching, charts, images, query
@@ -158,6 +150,11 @@ def _fit(image: bytes, width: float, height: float) -> tuple[float, float]:
 # --- PowerPoint --------------------------------------------------------------------------------
 
 def to_pptx(cover: Cover, slides: list[Slide]) -> bytes:
+    # python-pptx is read when a deck is first asked for, not by every worker at start-up.
+    from pptx import Presentation
+    from pptx.dml.color import RGBColor
+    from pptx.util import Emu, Inches, Pt
+
     deck = Presentation()
     deck.slide_width, deck.slide_height = Inches(13.333), Inches(7.5)
     deck.core_properties.title = TITLE
@@ -233,6 +230,13 @@ def to_pptx(cover: Cover, slides: list[Slide]) -> bytes:
 # --- PDF ---------------------------------------------------------------------------------------
 
 def to_pdf(cover: Cover, slides: list[Slide]) -> bytes:
+    # reportlab is read when a PDF is first asked for, not by every worker at start-up.
+    from reportlab.lib.colors import HexColor
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import inch
+    from reportlab.pdfgen.canvas import Canvas
+    from reportlab.platypus import Frame, Image, KeepInFrame, Paragraph, Spacer
+
     page_width, page_height = 13.333 * inch, 7.5 * inch
     margin = 0.5 * inch
     inner_width, inner_height = page_width - 2 * margin, page_height - 2 * margin

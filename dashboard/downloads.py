@@ -12,8 +12,6 @@ import io
 from datetime import datetime
 from typing import Any
 
-from openpyxl import Workbook
-
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -73,6 +71,9 @@ def to_csv(payload: dict[str, Any]) -> bytes:
 
 
 def to_xlsx(payload: dict[str, Any]) -> bytes:
+    # openpyxl is read when a workbook is first asked for, not by every worker at start-up.
+    from openpyxl import Workbook
+
     book = Workbook()
     data = book.active
     data.title = "Data"

@@ -1,5 +1,10 @@
 """Plotly figures built from analysis results: pure functions, no Dash, no data access.
 
+A figure is plain data, ``{"data": [trace, ...], "layout": {...}}``, as plotly.js takes it:
+``dcc.Graph``, the embeds and ``plotly.io`` accept it as it is, and it encodes as JSON without
+plotly's graph objects having to validate it first. Every number in it is a Python ``int`` or
+``float`` and every sequence a list, so that any JSON encoder writes it.
+
 Figures are kept lean (no template, only the traces and layout they need) because every filter
 change sends them to the browser. Colours are the Okabe-Ito palette, safe for the common forms
 of colour blindness; the UK and the US are also told apart by marker shape, not colour alone.
@@ -7,15 +12,17 @@ of colour blindness; the UK and the US are also told apart by marker shape, not 
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
-import plotly.graph_objects as go
 
 from analysis.benchmark import Comparison, Study
 from analysis.crosstab import Breakdown, CrossTab
 from analysis.summary import QuestionResult
 from analysis.timeline import Timeline
+
+Figure = dict[str, Any]
+"""A plotly figure as plain data: ``{"data": [...], "layout": {...}}``."""
 
 UK = "#0072B2"
 US = "#D55E00"
@@ -23,16 +30,26 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
 
 
-def _layout(title: str, height: int, **extra) -> dict:
-    return dict(
-        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
-        height=height, margin={"l": 10, "r": 20, "t": 50, "b": 40},
-        font={"family": FONT, "size": 13, "color": "#1a1a1a"},
-        template="none", paper_bgcolor="white", plot_bgcolor="white", showlegend=False,
-        xaxis={"range": [0, 100], "ticksuffix": "%", "gridcolor": "#e5e5e5", "zeroline": False,
-               "fixedrange": True},
-        yaxis={"automargin": True, "autorange": "reversed", "fixedrange": True},
-        **extra)
+def _layout(title: str, height: int, **extra) -> dict[str, Any]:
+    return {
+        "title": {"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
+        "height": height, "margin": {"l": 10, "r": 20, "t": 50, "b": 40},
+        "font": {"family": FONT, "size": 13, "color": "#1a1a1a"},
+        # An empty template: plotly.js has none by default, and plotly.py (images, slides)
+        # would otherwise apply its own when it reads the figure.
+        "template": {}, "paper_bgcolor": "white", "plot_bgcolor": "white", "showlegend": False,
+        "xaxis": {"range": [0, 100], "ticksuffix": "%", "gridcolor": "#e5e5e5", "zeroline": False,
+                  "fixedrange": True},
+        "yaxis": {"automargin": True, "autorange": "reversed", "fixedrange": True},
+        **extra}
+
+
+def _error_bars(values: Sequence[float], intervals: Sequence[tuple[float, float]], color: str,
+                **style) -> dict[str, Any]:
+    """Asymmetric error bars reaching each value's interval."""
+    return {"type": "data", "symmetric": False, "color": color, **style,
+            "array": [round(high - value, 1) for value, (_, high) in zip(values, intervals)],
+            "arrayminus": [round(value - low, 1) for value, (low, _) in zip(values, intervals)]}
 
 
 def suppressed_text(result: QuestionResult, min_cell_size: int) -> str:
@@ -41,68 +58,66 @@ def suppressed_text(result: QuestionResult, min_cell_size: int) -> str:
     return f"Not shown: a group in this view has fewer than {min_cell_size} answers"
 
 
-def suppressed_figure(title: str, text: str, height: int = 200) -> go.Figure:
-    figure = go.Figure(layout=_layout(title, height))
-    figure.update_xaxes(visible=False)
-    figure.update_yaxes(visible=False)
-    figure.add_annotation(text=text,
-                          showarrow=False, x=50, y=0.5, xref="x", yref="paper",
-                          font={"size": 14, "color": "#444"})
-    return figure
+def suppressed_figure(title: str, text: str, height: int = 200) -> Figure:
+    layout = _layout(title, height)
+    layout["xaxis"]["visible"] = False
+    layout["yaxis"]["visible"] = False
+    layout["annotations"] = [{"text": text, "showarrow": False, "x": 50, "y": 0.5, "xref": "x",
+                              "yref": "paper", "font": {"size": 14, "color": "#444"}}]
+    return {"data": [], "layout": layout}
 
 
-def question_figure(result: QuestionResult, min_cell_size: int) -> go.Figure:
+def question_figure(result: QuestionResult, min_cell_size: int) -> Figure:
     """Percentages of those who answered, with 95% intervals, one bar per answer."""
     question = result.question
     title = f"Q{question.number}. {question.short_title}"
     if result.suppressed:
         return suppressed_figure(title, suppressed_text(result, min_cell_size))
     answers = result.answers
-    figure = go.Figure(go.Bar(
-        orientation="h",
-        y=[f"{a.label} <b>{a.percent:.1f}%</b>" for a in answers], x=[a.percent for a in answers],
-        marker={"color": UK},
-        error_x={"type": "data", "symmetric": False, "color": "#333", "thickness": 1.2,
-                 "array": [round(a.ci95[1] - a.percent, 1) for a in answers],
-                 "arrayminus": [round(a.percent - a.ci95[0], 1) for a in answers]},
-        customdata=[[a.count, a.ci95[0], a.ci95[1]] for a in answers],
-        hovertemplate="%{x:.1f}% (%{customdata[0]} of " + str(result.base)
-                      + ")<br>95% CI %{customdata[1]:.1f}% to %{customdata[2]:.1f}%<extra></extra>",
-    ), layout=_layout(title, 80 + 34 * len(answers)))
-    figure.add_annotation(text=f"Base: {result.base} who answered", showarrow=False,
-                          x=1, xref="paper", xanchor="right", y=-0.02, yref="paper",
-                          yanchor="top", yshift=-18, font={"size": 11, "color": "#555"})
-    return figure
+    percents = [a.percent for a in answers]
+    bar = {
+        "type": "bar", "orientation": "h",
+        "y": [f"{a.label} <b>{a.percent:.1f}%</b>" for a in answers], "x": percents,
+        "marker": {"color": UK},
+        "error_x": _error_bars(percents, [a.ci95 for a in answers], "#333", thickness=1.2),
+        "customdata": [[a.count, a.ci95[0], a.ci95[1]] for a in answers],
+        "hovertemplate": ("%{x:.1f}% (%{customdata[0]} of " + str(result.base) + ")<br>95% CI "
+                          "%{customdata[1]:.1f}% to %{customdata[2]:.1f}%<extra></extra>"),
+    }
+    layout = _layout(title, 80 + 34 * len(answers))
+    layout["annotations"] = [{"text": f"Base: {result.base} who answered", "showarrow": False,
+                              "x": 1, "xref": "paper", "xanchor": "right", "y": -0.02,
+                              "yref": "paper", "yanchor": "top", "yshift": -18,
+                              "font": {"size": 11, "color": "#555"}}]
+    return {"data": [bar], "layout": layout}
 
 
-def comparison_figure(comparisons: Sequence[Comparison], study: Study) -> go.Figure:
+def comparison_figure(comparisons: Sequence[Comparison], study: Study) -> Figure:
     """UK and US percentages side by side, each with its 95% interval, one row per pairing."""
     labels = [f"{'Q3 ever looked' if c.uk_question == 'viewed_profile' else 'Q4 for evidence'}"
               f" · US: {c.figure.scenario}" for c in comparisons]
     shown = [c for c in comparisons if c.uk_percent is not None]
     uk_labels = [labels[i] for i, c in enumerate(comparisons) if c.uk_percent is not None]
-    figure = go.Figure(layout=_layout("UK (this survey) and US (Sage et al. 2017), 95% intervals",
-                                      110 + 56 * len(comparisons),
-                                      legend={"orientation": "h", "y": -0.12, "x": 0}))
-    figure.update_layout(showlegend=True)
-    figure.add_trace(go.Scatter(
-        name="UK, this survey", x=[c.uk_percent for c in shown], y=uk_labels, mode="markers",
-        marker={"color": UK, "size": 12, "symbol": "circle"},
-        error_x={"type": "data", "symmetric": False, "color": UK,
-                 "array": [round(c.uk_ci95[1] - c.uk_percent, 1) for c in shown],
-                 "arrayminus": [round(c.uk_percent - c.uk_ci95[0], 1) for c in shown]},
-        hovertemplate="UK: %{x:.1f}%<extra></extra>"))
-    figure.add_trace(go.Scatter(
-        name=f"US benchmark, n = {study.n} (hollow: approximate)",
-        x=[c.figure.percent for c in comparisons], y=labels, mode="markers",
-        marker={"color": US, "size": 12, "symbol": ["diamond-open" if c.figure.approximate
-                                                     else "diamond" for c in comparisons]},
-        error_x={"type": "data", "symmetric": False, "color": US,
-                 "array": [round(c.us_ci95[1] - c.figure.percent, 1) for c in comparisons],
-                 "arrayminus": [round(c.figure.percent - c.us_ci95[0], 1) for c in comparisons]},
-        customdata=[c.figure.display for c in comparisons],
-        hovertemplate="US: %{customdata}<extra></extra>"))
-    return figure
+    uk_percents = [c.uk_percent for c in shown]
+    us_percents = [c.figure.percent for c in comparisons]
+    uk = {
+        "type": "scatter", "name": "UK, this survey", "x": uk_percents, "y": uk_labels,
+        "mode": "markers", "marker": {"color": UK, "size": 12, "symbol": "circle"},
+        "error_x": _error_bars(uk_percents, [c.uk_ci95 for c in shown], UK),
+        "hovertemplate": "UK: %{x:.1f}%<extra></extra>"}
+    us = {
+        "type": "scatter", "name": f"US benchmark, n = {study.n} (hollow: approximate)",
+        "x": us_percents, "y": labels, "mode": "markers",
+        "marker": {"color": US, "size": 12, "symbol": ["diamond-open" if c.figure.approximate
+                                                       else "diamond" for c in comparisons]},
+        "error_x": _error_bars(us_percents, [c.us_ci95 for c in comparisons], US),
+        "customdata": [c.figure.display for c in comparisons],
+        "hovertemplate": "US: %{customdata}<extra></extra>"}
+    layout = _layout("UK (this survey) and US (Sage et al. 2017), 95% intervals",
+                     110 + 56 * len(comparisons),
+                     legend={"orientation": "h", "y": -0.12, "x": 0})
+    layout["showlegend"] = True
+    return {"data": [uk, us], "layout": layout}
 
 
 def describe_question(result: QuestionResult, min_cell_size: int) -> str:
@@ -130,7 +145,7 @@ def describe_comparisons(comparisons: Sequence[Comparison]) -> str:
     return " ".join(parts)
 
 
-def crosstab_figure(table: CrossTab) -> go.Figure:
+def crosstab_figure(table: CrossTab) -> Figure:
     """Row percentages of a cross-tab as a heat map with the numbers written in."""
     title = f"Q{table.rows.number} {table.rows.short_title} × Q{table.columns.number} {table.columns.short_title}"
     if not table.row_codes:
@@ -139,14 +154,16 @@ def crosstab_figure(table: CrossTab) -> go.Figure:
     labels_y = [f"{table.rows.label_of(r)} (n = {n})" for r, n in zip(table.row_codes, table.row_bases)]
     text = [[f"{p:.1f}%<br>({lo:.0f}–{hi:.0f})" for p, lo, hi in zip(row, low, high)]
             for row, low, high in zip(table.percents, table.ci_low, table.ci_high)]
-    figure = go.Figure(go.Heatmap(
-        z=table.percents, x=labels_x, y=labels_y, text=text, texttemplate="%{text}",
-        colorscale=[[0, "#f7fbff"], [1, "#2171b5"]], zmin=0, zmax=100, showscale=False,
-        hovertemplate="%{y} → %{x}: %{z:.1f}%<extra></extra>"),
-        layout=_layout(title, 120 + 60 * len(table.row_codes)))
-    figure.update_xaxes(range=None, ticksuffix="", side="top")
-    figure.update_layout(margin={"t": 80})
-    return figure
+    heatmap = {
+        "type": "heatmap", "z": np.asarray(table.percents, dtype=float).tolist(),
+        "x": labels_x, "y": labels_y, "text": text, "texttemplate": "%{text}",
+        "colorscale": [[0, "#f7fbff"], [1, "#2171b5"]], "zmin": 0, "zmax": 100,
+        "showscale": False, "hovertemplate": "%{y} → %{x}: %{z:.1f}%<extra></extra>"}
+    layout = _layout(title, 120 + 60 * len(table.row_codes))
+    del layout["xaxis"]["range"]
+    layout["xaxis"].update(ticksuffix="", side="top")
+    layout["margin"]["t"] = 80
+    return {"data": [heatmap], "layout": layout}
 
 
 def describe_crosstab(table: CrossTab) -> str:
@@ -159,41 +176,44 @@ def describe_crosstab(table: CrossTab) -> str:
     return " ".join(parts)
 
 
-def breakdown_figure(result: Breakdown, min_cell_size: int) -> go.Figure:
+def breakdown_figure(result: Breakdown, min_cell_size: int) -> Figure:
     """Each answer's percentage for each role group, with 95% intervals."""
     question = result.question
     title = f"Q{question.number}. {question.short_title}, by role"
     if result.suppressed:
         return suppressed_figure(title, f"Not shown by role: a group has fewer than {min_cell_size} answers")
-    figure = go.Figure(layout=_layout(title, 140 + 40 * len(result.groups) * max(1, len(question.codes) // 2),
-                                      barmode="group", legend={"orientation": "h", "y": -0.1}))
-    figure.update_layout(showlegend=True)
+    traces = []
     for index, code in enumerate(question.codes):
         shown = [(label, r.answer(code)) for label, r in zip(result.labels, result.results)
                  if not r.suppressed]
-        figure.add_trace(go.Bar(
-            name=question.label_of(code), orientation="h",
-            y=[label for label, _ in shown], x=[a.percent for _, a in shown],
-            marker={"color": PALETTE[index % len(PALETTE)]},
-            error_x={"type": "data", "symmetric": False, "color": "#333",
-                     "array": [round(a.ci95[1] - a.percent, 1) for _, a in shown],
-                     "arrayminus": [round(a.percent - a.ci95[0], 1) for _, a in shown]},
-            hovertemplate="%{y}: %{x:.1f}%<extra>" + question.label_of(code) + "</extra>"))
-    return figure
+        percents = [a.percent for _, a in shown]
+        traces.append({
+            "type": "bar", "name": question.label_of(code), "orientation": "h",
+            "y": [label for label, _ in shown], "x": percents,
+            "marker": {"color": PALETTE[index % len(PALETTE)]},
+            "error_x": _error_bars(percents, [a.ci95 for _, a in shown], "#333"),
+            "hovertemplate": "%{y}: %{x:.1f}%<extra>" + question.label_of(code) + "</extra>"})
+    layout = _layout(title, 140 + 40 * len(result.groups) * max(1, len(question.codes) // 2),
+                     barmode="group", legend={"orientation": "h", "y": -0.1})
+    layout["showlegend"] = True
+    return {"data": traces, "layout": layout}
 
 
-def timeline_figure(line: Timeline) -> go.Figure:
+def timeline_figure(line: Timeline) -> Figure:
     """Responses so far, day by day, with the margin of error they give."""
-    figure = go.Figure(layout=_layout("Responses so far, and the margin of error they give", 320,
-                                      legend={"orientation": "h", "y": -0.2}))
-    figure.update_layout(showlegend=True, yaxis={"autorange": True, "title": "Responses",
-                                                 "rangemode": "tozero", "fixedrange": True},
-                         xaxis={"range": None, "ticksuffix": "", "type": "date", "fixedrange": True},
-                         yaxis2={"overlaying": "y", "side": "right", "rangemode": "tozero",
-                                 "title": "Margin of error (points)", "fixedrange": True})
-    figure.add_trace(go.Scatter(x=list(line.days), y=line.cumulative.tolist(), name="Responses",
-                                mode="lines", line={"color": UK, "width": 2}))
-    figure.add_trace(go.Scatter(x=list(line.days), y=np.round(line.margin, 1).tolist(),
-                                name="Margin of error, 95% (right axis)", yaxis="y2",
-                                mode="lines", line={"color": US, "dash": "dot"}))
-    return figure
+    days = [day.isoformat() for day in line.days]
+    layout = _layout("Responses so far, and the margin of error they give", 320,
+                     legend={"orientation": "h", "y": -0.2})
+    layout["showlegend"] = True
+    del layout["xaxis"]["range"]
+    layout["xaxis"].update(ticksuffix="", type="date")
+    layout["yaxis"].update(autorange=True, title={"text": "Responses"}, rangemode="tozero")
+    layout["yaxis2"] = {"overlaying": "y", "side": "right", "rangemode": "tozero",
+                        "title": {"text": "Margin of error (points)"}, "fixedrange": True}
+    return {"data": [
+        {"type": "scatter", "x": days, "y": np.asarray(line.cumulative).tolist(),
+         "name": "Responses", "mode": "lines", "line": {"color": UK, "width": 2}},
+        {"type": "scatter", "x": days, "y": np.round(line.margin, 1).tolist(),
+         "name": "Margin of error, 95% (right axis)", "yaxis": "y2", "mode": "lines",
+         "line": {"color": US, "dash": "dot"}},
+    ], "layout": layout}

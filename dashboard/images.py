@@ -8,12 +8,15 @@ change of the data.
 
 from __future__ import annotations
 
+import copy
 import threading
 import warnings
 from collections import OrderedDict
 from typing import Any
 
-import plotly.graph_objects as go
+import plotly.io
+
+from dashboard.figures import Figure
 
 IMAGE_WIDTH = 900
 CACHE_SIZE = 256
@@ -32,17 +35,17 @@ def footer_text(payload: dict[str, Any]) -> str:
             f"<br>Source: {sources}")
 
 
-def figure_with_footer(payload: dict[str, Any]) -> go.Figure:
-    figure = go.Figure(payload["figure"])
-    height = (figure.layout.height or 400) + 70
-    margin = figure.layout.margin
-    bottom = margin.b or 40  # read before the margin grows to make room for the footer
-    figure.update_layout(height=height, width=IMAGE_WIDTH,
-                         margin={"l": margin.l, "r": margin.r, "t": margin.t, "b": bottom + 70})
-    figure.add_annotation(text=footer_text(payload), showarrow=False, xref="paper",
-                          yref="paper", x=0, y=0, xanchor="left", yanchor="top",
-                          yshift=-bottom - 10, align="left",
-                          font={"size": 10, "color": "#444"})
+def figure_with_footer(payload: dict[str, Any]) -> Figure:
+    figure = copy.deepcopy(payload["figure"])
+    layout = figure.setdefault("layout", {})
+    margin = layout.get("margin") or {}
+    bottom = margin.get("b") or 40  # read before the margin grows to make room for the footer
+    layout.update(height=(layout.get("height") or 400) + 70, width=IMAGE_WIDTH,
+                  margin={**margin, "b": bottom + 70})
+    layout["annotations"] = [*layout.get("annotations", ()), {
+        "text": footer_text(payload), "showarrow": False, "xref": "paper", "yref": "paper",
+        "x": 0, "y": 0, "xanchor": "left", "yanchor": "top", "yshift": -bottom - 10,
+        "align": "left", "font": {"size": 10, "color": "#444"}}]
     return figure
 
 
@@ -67,8 +70,8 @@ def render(payload: dict[str, Any], fmt: str, key: tuple) -> bytes:
         with warnings.catch_warnings():
             # plotly passes kaleido options that a running kaleido server ignores, and says so.
             warnings.filterwarnings("ignore", message="The kopts argument is ignored")
-            image = figure_with_footer(payload).to_image(format=fmt,
-                                                         scale=2 if fmt == "png" else 1)
+            image = plotly.io.to_image(figure_with_footer(payload), format=fmt,
+                                       scale=2 if fmt == "png" else 1)
         _cache[cache_key] = image
         if len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)

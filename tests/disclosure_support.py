@@ -518,16 +518,6 @@ def view_classes(grouping) -> list[ViewClass]:
 # ---------------------------------------------------------------------------------------------
 # Speed
 
-class _Figure:
-    """A figure as :func:`dashboard.charts.payload` uses it: only ``to_json``, made once."""
-
-    def __init__(self, figure) -> None:
-        self.json = figure.to_json()
-
-    def to_json(self) -> str:
-        return self.json
-
-
 def _by_summary(function):
     """``function(view)`` (or ``function(summary, ...)``) made once per summary object."""
     made: dict[int, tuple[Any, Any]] = {}
@@ -563,9 +553,8 @@ def shared_views() -> Iterator[Any]:
         patch.setattr(charts, "compare", compare_once)
         patch.setattr(api, "compare", compare_once)
         for chart_id, chart in list(charts.CHARTS.items()):
-            figure = _by_summary(lambda view, chart=chart: _Figure(chart.figure(view)))
             patch.setitem(charts.CHARTS, chart_id, replace(
-                chart, figure=figure, describe=_by_summary(chart.describe),
+                chart, figure=_by_summary(chart.figure), describe=_by_summary(chart.describe),
                 rows=_by_summary(chart.rows), notes=_by_summary(chart.notes)))
         yield view_once
 

@@ -14,14 +14,15 @@ API are handled in the browser by ``assets/present.js``.
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 
 import dash
-import plotly.graph_objects as go
 from dash import ClientsideFunction, Input, Output, State, dcc, html
 
 from dashboard import charts, deck, ids, query
 from dashboard.context import current_view
+from dashboard.figures import Figure
 from dashboard.live import LiveData
 
 PRESENT_KEY, SLIDE_KEY = "present", "slide"
@@ -66,17 +67,23 @@ def exit_search(search: str | None) -> str:
     return query.with_value(query.with_value(search, PRESENT_KEY, None), SLIDE_KEY, None)
 
 
-def projector_figure(figure_json: dict) -> go.Figure:
+def projector_figure(figure_json: Figure) -> Figure:
     """A chart's figure for a slide: sized by its box, larger type, no title (the slide has it)."""
-    figure = go.Figure(figure_json)
-    figure.update_layout(height=None, autosize=True, title=None,
-                         font={"size": FONT_SIZE},
-                         margin={"l": 10, "r": 30, "t": 20, "b": 80})
-    for annotation in figure.layout.annotations:
-        annotation.font.size = round((annotation.font.size or 13) * SCALE)
-        if annotation.yshift:
-            annotation.yshift = annotation.yshift * SCALE
-    figure.update_traces(selector={"type": "scatter"}, marker={"size": 18})
+    figure = copy.deepcopy(figure_json)
+    layout = figure.setdefault("layout", {})
+    layout.pop("height", None)
+    layout.pop("title", None)
+    layout["autosize"] = True
+    layout["font"] = {**layout.get("font", {}), "size": FONT_SIZE}
+    layout["margin"] = {**layout.get("margin", {}), "l": 10, "r": 30, "t": 20, "b": 80}
+    for annotation in layout.get("annotations", ()):
+        font = annotation.setdefault("font", {})
+        font["size"] = round((font.get("size") or 13) * SCALE)
+        if annotation.get("yshift"):
+            annotation["yshift"] = annotation["yshift"] * SCALE
+    for trace in figure.get("data", ()):
+        if trace.get("type", "scatter") == "scatter":
+            trace["marker"] = {**trace.get("marker", {}), "size": 18}
     return figure
 
 

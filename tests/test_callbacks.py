@@ -1,0 +1,159 @@
+"""Page callbacks over HTTP (Flask's test client, real SQLite): remembered responses are the
+bytes Dash would send, follow the data, and are never shared where the page differs."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+
+from dashboard import context
+from dashboard.context import RESPONSES
+from data_loaders.bootstrap import open_store
+from tests.dashboard_support import FIXTURE, add, build_app, responses
+
+ONE_MORE = [(1, ("social_worker", "yes", "yes", "no", "no", "", "no", "no"))]
+
+
+@pytest.fixture
+def store(tmp_path):
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    engine = open_store(url)
+    add(engine, responses(FIXTURE))
+    return url, engine
+
+
+@pytest.fixture
+def app(store):
+    return build_app(store[0])
+
+
+@pytest.fixture
+def client(app):
+    return app.server.test_client()
+
+
+@pytest.fixture
+def renders(monkeypatch):
+    """How many times a page has summarised the data (once for each render)."""
+    counted = []
+    summarise = context.summarise
+
+    def counting(*args, **kwargs):
+        counted.append(args[2])
+        return summarise(*args, **kwargs)
+
+    monkeypatch.setattr(context, "summarise", counting)
+    return counted
+
+
+def request_for(content: str, search: str, version: str = "0-0-0") -> dict:
+    """What the browser sends for a page's render callback."""
+    return {"output": f"{content}.children", "outputs": {"id": content, "property": "children"},
+            "inputs": [{"id": "url", "property": "search", "value": search},
+                       {"id": "data-version", "property": "data", "value": version}],
+            "changedPropIds": ["url.search"]}
+
+
+def post(client, body: dict, **headers):
+    return client.post("/_dash-update-component", data=json.dumps(body),
+                       content_type="application/json", headers=headers)
+
+
+def find(node, component_id: str):
+    if isinstance(node, dict):
+        if node.get("props", {}).get("id") == component_id:
+            return node
+        node = list(node.values())
+    if isinstance(node, list):
+        return next((found for item in node if (found := find(item, component_id))), None)
+    return None
+
+
+def responses_in_view(response) -> str:
+    tile = find(response.get_json(), "headline-responses")
+    return tile["props"]["children"][0]["props"]["children"]
+
+
+def test_a_view_asked_for_again_is_the_same_bytes_without_a_render(client, renders):
+    first = post(client, request_for("overview-content", "?role=social_worker", "a"))
+    again = post(client, request_for("overview-content", "?role=social_worker", "b"))
+    assert first.status_code == again.status_code == 200
+    assert len(renders) == 1
+    assert again.data == first.data
+    assert responses_in_view(again) == "22"  # 12 + 10 social workers who answered question 2
+    for header in ("Content-Type", "Content-Length", "Content-Security-Policy",
+                   "X-Content-Type-Options", "Vary"):
+        assert again.headers.get(header) == first.headers.get(header), header
+
+
+def test_a_remembered_response_is_compressed_as_any_other(client, renders):
+    identity = post(client, request_for("overview-content", "?role=team_manager"))
+    zipped = post(client, request_for("overview-content", "?role=team_manager"),
+                  **{"Accept-Encoding": "gzip"})
+    assert len(renders) == 1
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(zipped.data) == identity.data
+
+
+def test_new_responses_show_at_once_whatever_version_the_browser_names(client, store, renders):
+    # A version the store has not reached yet cannot hold back what is shown once it has.
+    body = request_for("overview-content", "?role=social_worker", "a-version-from-the-future")
+    assert responses_in_view(post(client, body)) == "22"
+    add(store[1], responses(ONE_MORE))
+    assert responses_in_view(post(client, body)) == "23"
+    assert responses_in_view(post(client, request_for("overview-content",
+                                                      "?role=social_worker"))) == "23"
+    assert len(renders) == 2
+
+
+def test_each_host_gets_its_own_embed_snippets(client):
+    body = request_for("overview-content", "")
+    one = json.dumps(post(client, body, Host="one.example").get_json())
+    other = json.dumps(post(client, body, Host="other.example").get_json())
+    assert "http://one.example/embed/" in one and "other.example" not in one
+    assert "http://other.example/embed/" in other and "one.example" not in other
+
+
+def test_other_pages_filters_and_explore_choices_each_have_their_own(client, renders):
+    explore = [f"explore-content-{part}" for part in ("crosstab", "breakdown")]
+    bodies = [request_for("overview-content", "?role=social_worker"),
+              request_for("overview-content", "?social_media=no"),
+              request_for("compare-content", "?role=social_worker"),
+              {**request_for("explore-content", "?rows=aware_of_guidance"),
+               "output": f"..{explore[0]}.children...{explore[1]}.children..",
+               "outputs": [{"id": part, "property": "children"} for part in explore]}]
+    bodies.append({**bodies[-1], "inputs": [{"id": "url", "property": "search",
+                                             "value": "?rows=viewed_profile"},
+                                            bodies[-1]["inputs"][1]]})
+    first = [post(client, body).data for body in bodies]
+    assert len(set(first)) == len(bodies) and len(renders) == len(bodies)
+    assert [post(client, body).data for body in bodies] == first
+    assert len(renders) == len(bodies)
+
+
+def test_only_pure_page_renders_are_remembered(client, renders):
+    live = request_for("live-content", "?role=social_worker")
+    assert post(client, live).status_code == post(client, live).status_code == 200
+    assert len(renders) == 2  # the live page says how long ago: rendered each time
+    presenting = request_for("overview-content", "?present=1")
+    assert post(client, presenting).status_code == post(client, presenting).status_code == 204
+
+
+def test_the_remembered_responses_are_bounded(app, client, renders):
+    cache = app.server.extensions[RESPONSES]
+    cache.size = 2
+    searches = ["?role=social_worker", "?role=team_manager", "?social_media=no"]
+    for search in searches:
+        post(client, request_for("overview-content", search))
+    assert len(cache) == 2 and len(renders) == 3
+    post(client, request_for("overview-content", searches[0]))  # the oldest was forgotten
+    assert len(renders) == 4
+
+
+@pytest.mark.parametrize("body", [{"output": ["overview-content.children"]}, {"inputs": 3},
+                                  {**request_for("overview-content", ""), "inputs": "?"}, [1]])
+def test_malformed_requests_are_left_to_dash(app, client, body):
+    assert post(client, body).status_code != 200
+    assert len(app.server.extensions[RESPONSES]) == 0
