@@ -67,4 +67,5 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     # this app, so that a second app built in the same process (as tests do) gets its own.
     app.server.test_client().get("/_dash-layout")
     responses.bind(app)
+    headers.allow_inline_scripts(app.server, app.csp_hashes())
     return app

@@ -85,7 +85,12 @@ def test_only_embeds_may_be_framed(client):
     assert "X-Frame-Options" not in embed.headers
     for path in ("/", "/api/v1/summary", "/explore"):
         response = client.get(path)
-        assert response.headers["Content-Security-Policy"] == "frame-ancestors 'none'"
+        policy = response.headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in policy and "default-src 'self'" in policy
+        # Scripts: the app's own files and Dash's inline ones by hash, nothing else inline.
+        scripts = next(d for d in policy.split("; ") if d.startswith("script-src")).split()
+        assert scripts[1] == "'self'" and scripts[2:]
+        assert all(s.startswith("'sha256-") for s in scripts[2:])
         assert response.headers["X-Frame-Options"] == "DENY"
         assert response.headers["X-Content-Type-Options"] == "nosniff"
 
