@@ -1,10 +1,12 @@
 """What one worker process knows of the store: the counts cube, kept up to date incrementally.
 
 Each worker holds one :class:`LiveData`. Pages never query the store: they read the current
-:class:`Snapshot`, which a refresh replaces whole when the store has changed. A refresh asks the
-store the loaders' cheap "anything new?" question at most once per ``min_interval`` seconds
-however many pages are open, and takes in only new rows. When the store cannot be reached the
-last snapshot stays in use and the failure is recorded, so pages can say since when.
+:class:`Snapshot`, which a refresh replaces whole when the store has changed. The first refresh
+has the store count every response (the loaders' :func:`~data_loaders.loader.load_counts`: no
+response is read into the worker); later ones poll the loaders' feed at most once per
+``min_interval`` seconds however many pages are open, and take in only new rows (a poll that
+finds nothing costs an index range scan). When the store cannot be reached the last snapshot
+stays in use and the failure is recorded, so pages can say since when.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from analysis.cube import Cube
 from analysis.summary import safety
 from analysis.views import Grouping, QuestionSafety, group_roles
-from data_loaders.loader import ResponseFeed
+from data_loaders.loader import Delta, ResponseFeed
 
 log = logging.getLogger(__name__)
 
@@ -84,10 +86,7 @@ class LiveData:
                 return current
             self._checked = self.clock()
             try:
-                if current is None or not current.loaded or self.feed.changed():
-                    self._apply(self.feed.poll())
-                elif current.unreachable_since is not None:
-                    self._snapshot = replace(current, unreachable_since=None)
+                self._apply(self.feed.poll())
             except (SQLAlchemyError, OSError) as error:
                 log.warning("The store cannot be reached: %s", error.__class__.__name__)
                 if current is None:
@@ -104,13 +103,15 @@ class LiveData:
         return Snapshot(cube, grouping, safety(cube, grouping, self.min_cell_size),
                         "unavailable", now, unreachable_since=now, loaded=False)
 
-    def _apply(self, delta) -> None:
-        fresh = delta.reset or self._snapshot is None or not self._snapshot.loaded
-        base = Cube.empty() if fresh else self._snapshot.cube
-        cube = base.add(delta.rows)
-        if not fresh and delta.rows.empty:
-            self._snapshot = replace(self._snapshot, unreachable_since=None)
+    def _apply(self, delta: Delta) -> None:
+        current = self._snapshot
+        fresh = delta.reset or current is None or not current.loaded
+        if not fresh and not delta.counts.total:
+            if current.unreachable_since is not None:
+                self._snapshot = replace(current, unreachable_since=None)
             return
+        base = Cube.empty() if fresh else current.cube
+        cube = base.add_counts(delta.counts)
         grouping = group_roles(cube, self.min_cell_size)
         self._snapshot = Snapshot(cube, grouping, safety(cube, grouping, self.min_cell_size),
                                   delta.version.token, _now())

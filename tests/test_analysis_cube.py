@@ -1,4 +1,5 @@
-"""The counts cube: one row per combination of answers, built from frames and added to.
+"""The counts cube: one row per combination of answers, built from frames or from counts
+already made, and added to.
 
 Expected counts are tallied by hand from the rows below. Cells are decoded with the
 questionnaire's ``stored_codes`` (the documented meaning of a cell's numbers), so the tests do not
@@ -8,6 +9,7 @@ lean on the cube's own lookup tables.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -242,3 +244,75 @@ def test_empty_cube_then_rows_equals_from_frame():
     cube = Cube.empty().add(make([])).add(make(TWELVE))
     assert combos(cube) == EXPECTED_COMBOS
     assert hour_table(cube) == EXPECTED_HOURS
+
+
+# --- Counts already made (as the loaders give them, or another cube) ---------------------------
+
+
+def counted(cells, counts, hours, hour_counts, demo=0, last=None) -> SimpleNamespace:
+    return SimpleNamespace(cells=np.array(cells, np.int16).reshape(-1, 8),
+                           counts=np.array(counts, np.int64),
+                           hours=np.array(hours, np.int64).reshape(-1, 3),
+                           hour_counts=np.array(hour_counts, np.int64), demo=demo,
+                           last_submitted=last)
+
+
+def test_add_counts_of_another_cube_equals_building_from_all_the_rows():
+    first = Cube.from_frame(make(TWELVE[:5]))
+    second = Cube.from_frame(make(TWELVE[5:], first_id=6))
+    both = first.add_counts(second)
+    assert combos(both) == EXPECTED_COMBOS
+    assert hour_table(both) == EXPECTED_HOURS
+    assert both.demo == 2 and both.total == 12 and both.last_submitted == at(12, 0)
+    whole = Cube.from_frame(make(TWELVE))
+    for name in ("cells", "counts", "hours", "hour_counts"):
+        np.testing.assert_array_equal(getattr(both, name), getattr(whole, name), err_msg=name)
+
+
+SW_ALL_YES = [0, 0, 0, 0, 0, 0, 0, 0]  # social worker, yes to everything
+TM_NO = [3, 1, 1, 1, 1, 4, 1, 1]      # team manager, no to everything, question 6 not asked
+
+
+def test_add_counts_sums_repeated_unsorted_rows():
+    cube = Cube.from_counts(counted(
+        [TM_NO, SW_ALL_YES, TM_NO, SW_ALL_YES, SW_ALL_YES], [1, 2, 1, 1, 3],
+        [[H10, 3, 1], [H9, 0, 0], [H9, 3, 1], [H9, 0, 0]], [1, 5, 1, 1],
+        demo=1, last=at(10, 30)))
+    assert combos(cube) == {codes("social_worker yes yes yes yes yes yes yes"): 6,  # 2 + 1 + 3
+                            codes("team_manager no no no no not_asked no no"): 2}
+    assert hour_table(cube) == {(H9, "social_worker"): 6, (H9, "team_manager"): 1,
+                                (H10, "team_manager"): 1}
+    assert cube.total == 8 and cube.demo == 1 and cube.last_submitted == at(10, 30)
+    # Distinct rows in ascending order, as documented.
+    assert cube.cells.tolist() == [SW_ALL_YES, TM_NO]
+    assert cube.hours.tolist() == [[H9, 0, 0], [H9, 3, 1], [H10, 3, 1]]
+
+
+def test_add_counts_adds_to_cells_held_and_inserts_new_ones_in_order():
+    cube = Cube.from_counts(counted([TM_NO], [4], [[H10, 3, 1]], [4], last=at(10, 0)))
+    more = cube.add_counts(counted([SW_ALL_YES, TM_NO], [1, 2], [[H9, 0, 0], [H11, 3, 1]],
+                                   [1, 2], demo=2, last=at(9, 0)))
+    assert more.cells.tolist() == [SW_ALL_YES, TM_NO]
+    assert more.counts.tolist() == [1, 6]
+    assert more.hours.tolist() == [[H9, 0, 0], [H10, 3, 1], [H11, 3, 1]]
+    assert more.hour_counts.tolist() == [1, 4, 2]
+    assert more.demo == 2 and more.last_submitted == at(10, 0)  # the later of the two
+    assert cube.counts.tolist() == [4] and cube.total == 4  # left unchanged
+
+
+def test_hours_before_1970_are_negative_and_sort_first():
+    # 1969-12-31 23:30 UTC is in hour -1; the epoch's first hour is 0.
+    frame = make([(A, datetime(1969, 12, 31, 23, 30, tzinfo=UTC), False),
+                  (A, datetime(1970, 1, 1, 0, 0, tzinfo=UTC), False),
+                  (A, at(9, 0), False)])
+    cube = Cube.from_frame(frame)
+    assert cube.hours[:, 0].tolist() == [-1, 0, H9]
+    again = Cube.empty().add_counts(cube).add_counts(cube)
+    assert again.hours[:, 0].tolist() == [-1, 0, H9]
+    assert again.hour_counts.tolist() == [2, 2, 2]
+
+
+def test_adding_empty_counts_changes_nothing():
+    cube = Cube.from_frame(make(TWELVE))
+    assert cube.add_counts(Cube.empty()) is cube
+    assert_empty(Cube.from_counts(counted([], [], [], [])))
