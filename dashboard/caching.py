@@ -4,10 +4,13 @@ serve article traffic and a conditional request for unchanged data gets 304 at o
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime, timezone
 from email.utils import format_datetime
 
 from flask import Response, request
+
+_VALIDATOR = re.compile(r'([Ww]/)?"([^"]*)"')
 
 
 def etag(*parts: str) -> str:
@@ -17,8 +20,16 @@ def etag(*parts: str) -> str:
 def not_modified(tag: str) -> bool:
     """Whether the client already holds this version; compression appends its encoding to the
     tag (``"…:gzip"``), which names the same data."""
-    return any(given.split(":", 1)[0] == tag
-               for given in request.if_none_match.as_set(include_weak=True))
+    return held(tag) is not None
+
+
+def held(tag: str) -> str | None:
+    """The validator in the request's If-None-Match that names this version (the first, if the
+    client holds it in several encodings), as the client wrote it (``"…:gzip"``, ``W/"…"``)."""
+    for match in _VALIDATOR.finditer(request.headers.get("If-None-Match", "")):
+        if match.group(2).split(":", 1)[0] == tag:
+            return match.group(0)
+    return None
 
 
 def finish(response: Response, tag: str, cache_control: str, modified: datetime) -> Response:
@@ -31,4 +42,9 @@ def finish(response: Response, tag: str, cache_control: str, modified: datetime)
 
 
 def unchanged(tag: str, cache_control: str, modified: datetime) -> Response:
-    return finish(Response(status=304), tag, cache_control, modified)
+    """304 Not Modified, for a request whose If-None-Match names this version. It carries the
+    validator the client sent, which is the ETag of the copy it holds (with the encoding the
+    compression layer appended to it), so that a cache refreshes that copy."""
+    response = finish(Response(status=304), tag, cache_control, modified)
+    response.headers["ETag"] = held(tag) or response.headers["ETag"]
+    return response

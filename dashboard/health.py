@@ -1,14 +1,17 @@
 """Health checks for a load balancer: ``/healthz`` (the process is up) and ``/readyz`` (the store
-answers, and how old the data this worker holds is)."""
+answers, and how old the data this worker holds is); and ``/healthz/data-version``, which names
+the data version for a cache in front (deploy/nginx.conf keys its cache by it)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import Blueprint, Flask, jsonify
+from flask import Blueprint, Flask, Response, jsonify
 
 from dashboard.context import services
 from data_loaders.health import store_answers
+
+VERSION_HEADER = "X-Data-Version"
 
 blueprint = Blueprint("health", __name__)
 
@@ -38,6 +41,24 @@ def readyz():
     response = jsonify(body)
     response.status_code = 200 if reachable else 503
     response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blueprint.get("/healthz/data-version")
+def data_version():
+    """204 with ``X-Data-Version``: the version of the data that this worker's pages, embeds and
+    API show now (the same on every worker for the same data), checked against the store on this
+    request. While the store cannot be reached that is the last version the worker read, which
+    is what it keeps showing; 503 when it has never read the store, and so has no data."""
+    snapshot = services().live.snapshot()
+    if snapshot.loaded:
+        response = Response(b"", status=204)
+        response.headers[VERSION_HEADER] = snapshot.version
+    else:
+        response = Response(b"", status=503)
+        response.headers["Retry-After"] = "1"
+    response.headers["Cache-Control"] = "no-store"
+    del response.headers["Content-Type"]  # nothing to describe
     return response
 
 

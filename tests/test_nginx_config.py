@@ -1,16 +1,25 @@
 """deploy/nginx.conf, once its per-machine names are filled in as docs/deploy.md says, is a
-configuration nginx accepts; benchmarks/proxy_cache.py runs this very file."""
+configuration nginx accepts, and nginx running it in front of a stand-in for the app keeps one copy
+of each live URL per data version and rides out the app's failures; benchmarks/proxy_cache.py runs
+this very file in front of the app itself."""
 
 from __future__ import annotations
 
 import re
 import shutil
 import subprocess
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from benchmarks.proxy_cache import NGINX_SITE, PLACEHOLDER, local_nginx, render_site
+from benchmarks.proxy_cache import INSECURE, NGINX_SITE, PLACEHOLDER, local_nginx, render_site
+from tests.services import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 NGINX = shutil.which("nginx") or next(
@@ -51,3 +60,136 @@ def test_nginx_accepts_the_rendered_configuration(tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "test is successful" in result.stderr
+
+
+class StandIn:
+    """The app as nginx sees it, on a loopback port: ``/healthz/data-version`` answers 204 with
+    the current data version (404 when ``version`` is None, as a release without it would), and
+    any other URL answers its path and the data it was computed from, cacheable for a minute
+    (frozen embeds: for a year). ``fetched`` lists the paths asked for, in order."""
+
+    def __init__(self, port: int = 0, version: str | None = "v1") -> None:
+        self.version = version
+        self.fetched: list[str] = []
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                version = stand_in.version
+                if self.path == "/healthz/data-version":
+                    self.send_response(204 if version else 404)
+                    if version:
+                        self.send_header("X-Data-Version", version)
+                    self.send_header("Cache-Control", "no-store")
+                    body = b""
+                else:
+                    body = f"{self.path} at {version}".encode()
+                    self.send_response(200)
+                    self.send_header("ETag", f'"{version}"')
+                    self.send_header("Cache-Control", "public, max-age=31536000, immutable"
+                                     if self.path.startswith("/embed/frozen/")
+                                     else "public, max-age=60")
+                if body or not version:
+                    self.send_header("Content-Length", str(len(body)))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(body)
+                stand_in.fetched.append(self.path)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.port = self.server.server_port
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+
+    def count(self, path: str) -> int:
+        return self.fetched.count(path)
+
+
+def eventually(condition, seconds: float = 20) -> None:
+    """Waits until ``condition()`` holds (nginx keeps the data version for one to two seconds)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        time.sleep(0.1)
+
+
+@pytest.mark.skipif(NGINX is None or shutil.which("openssl") is None,
+                    reason="needs nginx and openssl (python -m tests installs them as root)")
+def test_nginx_keeps_one_copy_per_url_per_data_version_and_rides_out_failures():
+    app = StandIn()
+    with tempfile.TemporaryDirectory(prefix="nginx-test-") as temp:
+        root = Path(temp)
+        root.chmod(0o711)  # nginx's workers (www-data, when run as root) reach their directory
+        port = free_port()
+        config = local_nginx(root / "nginx", listen=f"127.0.0.1:{port} ssl",
+                             upstream=f"127.0.0.1:{app.port}")
+        nginx = subprocess.Popen([NGINX, "-p", str(root / "nginx"), "-c", str(config)],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        base = f"https://127.0.0.1:{port}"
+
+        def get(path: str) -> tuple[int, str]:
+            request = urllib.request.Request(base + path, headers={"Accept-Encoding": "gzip"})
+            try:
+                with urllib.request.urlopen(request, timeout=30, context=INSECURE) as response:
+                    return response.status, response.read().decode()
+            except urllib.error.HTTPError as error:
+                return error.code, ""
+
+        def error_log() -> str:
+            path = root / "nginx" / "error.log"
+            return path.read_text(errors="replace") if path.exists() else ""
+
+        try:
+            eventually(lambda: _answers(base))
+            live, frozen = "/embed/uk-and-us", "/embed/frozen/abc"
+            # Once per URL per data version, however many readers ask.
+            for _ in range(5):
+                assert get(live) == (200, f"{live} at v1")
+            assert get(frozen) == (200, f"{frozen} at v1")
+            assert app.count(live) == 1
+
+            app.version = "v2"
+            eventually(lambda: get(live) == (200, f"{live} at v2"))
+            for _ in range(5):
+                assert get(live) == (200, f"{live} at v2")
+            assert app.count(live) == 2
+            # A frozen embed is kept by time, whatever the data version.
+            assert get(frozen) == (200, f"{frozen} at v1") and app.count(frozen) == 1
+
+            # The app cannot be reached: nginx goes on with the last data version it was told
+            # and serves its copies; a URL it holds no copy of gets 502, not an error of its own.
+            app.stop()
+            eventually(lambda: get(live) == (200, f"{live} at v2")
+                       and "/healthz/data-version" in error_log())
+            assert get("/api/v1/summary") == (502, "")
+
+            # A release without the data-version probe: nginx caches by time instead.
+            app = StandIn(app.port, version=None)
+            eventually(lambda: get("/embed/viewed_profile")[0] == 200
+                       and "/healthz/data-version" in app.fetched)
+            get("/embed/viewed_profile")  # once the 404 is in nginx's cache
+            for _ in range(3):
+                assert get("/api/v1/summary?role=x") == (200, "/api/v1/summary?role=x at None")
+            assert app.count("/api/v1/summary?role=x") == 1
+        finally:
+            nginx.terminate()
+            nginx.wait(timeout=30)
+            app.stop()
+
+
+def _answers(base: str) -> bool:
+    try:
+        with urllib.request.urlopen(base + "/healthz", timeout=5, context=INSECURE):
+            return True
+    except OSError:
+        return False

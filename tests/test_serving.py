@@ -57,3 +57,33 @@ def test_health_and_readiness(tmp_path):
     body = ready.get_json()
     assert body["store_reachable"] is True and body["responses"] == 0
     assert ready.headers["Cache-Control"] == "no-store"
+
+
+def test_the_data_version_probe_names_the_data_every_worker_shows(tmp_path):
+    from data_loaders.db import make_engine
+    from tests.dashboard_support import FIXTURE, add, build_app, responses
+
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    workers = [build_app(url).server.test_client() for _ in range(2)]
+    probes = [client.get("/healthz/data-version") for client in workers]
+    for probe in probes:
+        assert probe.status_code == 204 and probe.data == b""
+        assert probe.headers["Cache-Control"] == "no-store"
+    assert probes[0].headers["X-Data-Version"] == probes[1].headers["X-Data-Version"] \
+        == workers[0].get("/readyz").get_json()["data_version"]
+
+    add(make_engine(url), responses(FIXTURE))
+    after = [client.get("/healthz/data-version").headers["X-Data-Version"] for client in workers]
+    assert after[0] == after[1] == workers[1].get("/readyz").get_json()["data_version"]
+    assert after[0] != probes[0].headers["X-Data-Version"]
+
+
+def test_the_data_version_probe_answers_503_while_the_worker_has_no_data():
+    from tests.dashboard_support import build_app
+
+    nothing_listens = f"postgresql+psycopg://survey@127.0.0.1:{free_port()}/survey"
+    client = build_app(nothing_listens).server.test_client()
+    probe = client.get("/healthz/data-version")
+    assert probe.status_code == 503
+    assert "X-Data-Version" not in probe.headers
+    assert probe.headers["Cache-Control"] == "no-store"
