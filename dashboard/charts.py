@@ -4,18 +4,31 @@ A chart is built from a :class:`dashboard.context.View`: its figure, its text al
 numbers as plain rows, and its notes and sources. The embed page, the PNG and SVG images, the CSV,
 XLSX and JSON downloads and the slide deck all read a chart from here, so none can disagree with
 another or with the dashboard.
+
+:data:`CHARTS` are the Overview's and the UK and US page's charts, one per question and the
+comparison (the slide deck and meeting mode show these). :data:`PAGE_CHARTS` are the Explore and
+Live pages' charts, made for the choices a link names in the query parameters those pages use
+(``rows`` and ``columns`` for the cross-tab, ``by_role`` for the breakdown by role): each shows
+what its page shows for the same link, with the same rows left out.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from analysis.benchmark import compare
+from analysis.crosstab import CROSSTAB_QUESTIONS, Breakdown, CrossTab, breakdown, crosstab
 from analysis.serialise import comparison_dict
+from analysis.timeline import Timeline, timeline
+from analysis.views import InvalidFilter
+from dashboard import query
 from dashboard.context import View
-from dashboard.figures import (Figure, comparison_figure, describe_comparisons,
-                               describe_question, question_figure)
+from dashboard.figures import (Figure, breakdown_figure, comparison_figure, crosstab_figure,
+                               describe_breakdown, describe_chi_square, describe_comparisons,
+                               describe_crosstab, describe_question, describe_timeline,
+                               hidden_rows_text, question_figure, suppressed_text,
+                               timeline_figure)
 from survey.questionnaire import BY_ID, QUESTIONS
 
 UK_SOURCE = ("Community Care survey of UK child welfare and social care professionals "
@@ -31,6 +44,14 @@ class Chart:
     rows: Callable[[View], list[dict[str, Any]]]
     notes: Callable[[View], list[str]]
     uses_benchmark: bool = False
+    n: Callable[[View], int | None] | None = None
+    """The n printed under the chart, when it is not a question's base or the view's size."""
+    choices: tuple[tuple[str, str], ...] = ()
+    """The query parameters, beyond the filter, that chose what the chart shows."""
+    page: str = "/"
+    """The path of the page that shows the chart in full."""
+    by_social_media: bool = True
+    """Whether the social-media filter applies (cross-tabs cover everyone in the chosen roles)."""
 
     def sources(self, view: View) -> list[str]:
         sources = [UK_SOURCE]
@@ -40,6 +61,8 @@ class Chart:
 
     def base(self, view: View) -> int | None:
         """The n printed under the chart: those who answered, or None when suppressed."""
+        if self.n is not None:
+            return self.n(view)
         if self.id in BY_ID:
             result = view.summary.question(self.id)
             return None if result.suppressed else result.base
@@ -96,10 +119,209 @@ CHARTS: dict[str, Chart] = {q.id: _question_chart(q.id) for q in QUESTIONS}
 CHARTS[COMPARISON.id] = COMPARISON
 
 
-def filters_in_words(view: View) -> str:
-    """The view's filter as a reader would say it."""
+class InvalidChoice(InvalidFilter):
+    """A link names a question a chart does not take, or a parameter it does not know."""
+
+
+def _per_view(build: Callable[[View], Any]) -> Callable[[View], Any]:
+    """``build(view)``, made once for the view last asked about (a chart's figure, text, rows
+    and notes all read the same analysis)."""
+    last: list[tuple[View, Any]] = []
+
+    def once(view: View) -> Any:
+        found = last[0] if last else None
+        if found is None or found[0] is not view:
+            found = (view, build(view))
+            last[:] = [found]
+        return found[1]
+    return once
+
+
+@dataclass(frozen=True)
+class PageChart:
+    """A chart of the Explore or Live page: one :class:`Chart` for each choice a link makes."""
+
+    id: str
+    options: dict[str, tuple[str, ...]]
+    """Each query parameter the chart takes, with the values it accepts."""
+    defaults: dict[str, str]
+    make: Callable[[dict[str, str]], Chart]
+    different: bool = False
+    """The choices must differ from one another (a cross-tab's rows and columns)."""
+
+    def chart(self, given: Mapping[str, list[str]]) -> Chart:
+        """The chart for the choices ``given`` (parameter: values, as a query string has them);
+        a parameter left out takes the page's default."""
+        choices = dict(self.defaults)
+        for key, values in given.items():
+            if key not in self.options:
+                raise InvalidChoice(f"{self.id} takes no parameter {key!r}")
+            if len(values) != 1 or values[0] not in self.options[key]:
+                raise InvalidChoice(f"{key} must be one of: {', '.join(self.options[key])}")
+            choices[key] = values[0]
+        if self.different and len(set(choices.values())) < len(choices):
+            raise InvalidChoice(f"{' and '.join(self.options)} must be different questions")
+        return self.make(choices)
+
+
+def _question_title(question_id: str) -> str:
+    question = BY_ID[question_id]
+    return f"Q{question.number} {question.short_title}"
+
+
+def _crosstab_chart(choices: dict[str, str]) -> Chart:
+    row_id, column_id = choices["rows"], choices["columns"]
+    rows_q, columns_q = BY_ID[row_id], BY_ID[column_id]
+
+    def table(view: View) -> CrossTab:
+        snapshot = view.snapshot
+        return crosstab(snapshot.cube, snapshot.grouping, view.summary.view, row_id, column_id,
+                        view.min_cell_size)
+    table = _per_view(table)
+
+    def rows(view: View) -> list[dict[str, Any]]:
+        shown = table(view)
+        return [{"row_question": rows_q.number, "column_question": columns_q.number,
+                 "row": rows_q.label_of(r), "column": columns_q.label_of(c),
+                 "count": int(shown.counts[i, j]), "percent": float(shown.percents[i, j]),
+                 "ci95_low": float(shown.ci_low[i, j]), "ci95_high": float(shown.ci_high[i, j]),
+                 "row_base": int(shown.row_bases[i])}
+                for i, r in enumerate(shown.row_codes)
+                for j, c in enumerate(shown.column_codes)]
+
+    def notes(view: View) -> list[str]:
+        shown = table(view)
+        notes = [f"Rows: question {rows_q.number}, {rows_q.text}",
+                 f"Columns: question {columns_q.number}, {columns_q.text}",
+                 f"Row percentages of those in each row who answered question {columns_q.number};"
+                 " 95% Wilson intervals.",
+                 "Everyone in the chosen roles, whatever their answer to question 2."]
+        if not shown.row_codes:
+            notes.append("Not shown: every row is too small to show safely.")
+        else:
+            notes.append(describe_chi_square(shown))
+        hidden = hidden_rows_text(shown, view.min_cell_size)
+        return notes + ([hidden] if hidden else [])
+
+    def n(view: View) -> int | None:
+        shown = table(view)
+        return int(shown.row_bases.sum()) if shown.row_codes else None
+
+    return Chart(
+        id="crosstab", title=f"{_question_title(row_id)} × {_question_title(column_id)}",
+        figure=lambda view: crosstab_figure(table(view)),
+        describe=lambda view: describe_crosstab(table(view)),
+        rows=rows, notes=notes, n=n, choices=(("rows", row_id), ("columns", column_id)),
+        page="/explore", by_social_media=False)
+
+
+def _by_role_chart(choices: dict[str, str]) -> Chart:
+    question_id = choices["by_role"]
+    question = BY_ID[question_id]
+
+    def split(view: View) -> Breakdown:
+        snapshot = view.snapshot
+        return breakdown(snapshot.cube, snapshot.grouping, view.summary.view, question_id,
+                         snapshot.safety, view.min_cell_size)
+    split = _per_view(split)
+
+    def rows(view: View) -> list[dict[str, Any]]:
+        result = split(view)
+        out = []
+        for label, group in zip(result.labels, result.results):
+            if group.suppressed:
+                out += [{"question": question.number, "group": label, "answer": a.label,
+                         "count": None, "percent": None, "ci95_low": None, "ci95_high": None,
+                         "base": None} for a in question.answers]
+                continue
+            out += [{"question": question.number, "group": label, "answer": a.label,
+                     "count": a.count, "percent": a.percent, "ci95_low": a.ci95[0],
+                     "ci95_high": a.ci95[1], "base": group.base} for a in group.answers]
+        return out
+
+    def notes(view: View) -> list[str]:
+        result = split(view)
+        notes = [f"Question {question.number}: {question.text}",
+                 "Percentages of those in each role group who answered; 95% Wilson intervals."]
+        if question.asked_when:
+            notes.append("Asked only of those aware of the guidance (question 5 yes).")
+        if result.suppressed:
+            notes.append(f"Not shown by role: a group has fewer than {view.min_cell_size} "
+                         "answers.")
+        else:
+            notes += [f"{label}: {suppressed_text(group, view.min_cell_size)}."
+                      for label, group in zip(result.labels, result.results) if group.suppressed]
+        return notes
+
+    def n(view: View) -> int | None:
+        result = split(view)
+        shown = [group.base for group in result.results if not group.suppressed]
+        return sum(shown) if shown else None
+
+    return Chart(
+        id="by-role", title=f"Q{question.number}. {question.short_title}, by role",
+        figure=lambda view: breakdown_figure(split(view), view.min_cell_size),
+        describe=lambda view: describe_breakdown(split(view), view.min_cell_size),
+        rows=rows, notes=notes, n=n, choices=(("by_role", question_id),), page="/explore")
+
+
+def _timeline_chart(_choices: dict[str, str]) -> Chart:
+    def line(view: View) -> Timeline:
+        snapshot, chosen = view.snapshot, view.summary.view
+        return timeline(snapshot.cube, snapshot.grouping, chosen.roles, chosen.social_media)
+    line = _per_view(line)
+
+    def rows(view: View) -> list[dict[str, Any]]:
+        shown = line(view)
+        return [{"day": day.date().isoformat(), "responses": int(total),
+                 "margin_of_error": None if margin != margin else float(round(margin, 1))}
+                for day, total, margin in zip(shown.days, shown.cumulative, shown.margin)]
+
+    def n(view: View) -> int | None:
+        shown = line(view)
+        return int(shown.cumulative[-1]) if len(shown.cumulative) else 0
+
+    return Chart(
+        id="timeline", title="Responses so far, and the margin of error they give",
+        figure=lambda view: timeline_figure(line(view)),
+        describe=lambda view: describe_timeline(line(view)),
+        rows=rows, n=n, page="/live",
+        notes=lambda view: [
+            "Responses so far at the end of each day: those who answered question 2, as in "
+            "every chart.",
+            "Margin of error at 95% for a result near 50% (points), for the responses so far."])
+
+
+CROSSTAB_DEFAULTS = {"rows": "aware_of_guidance", "columns": "viewed_for_evidence"}
+BY_ROLE_DEFAULT = "viewed_profile"
+BY_ROLE_QUESTIONS = tuple(q.id for q in QUESTIONS if q.id != "role")
+
+PAGE_CHARTS: dict[str, PageChart] = {
+    "crosstab": PageChart("crosstab", {"rows": CROSSTAB_QUESTIONS, "columns": CROSSTAB_QUESTIONS},
+                          CROSSTAB_DEFAULTS, _crosstab_chart, different=True),
+    "by-role": PageChart("by-role", {"by_role": BY_ROLE_QUESTIONS},
+                         {"by_role": BY_ROLE_DEFAULT}, _by_role_chart),
+    "timeline": PageChart("timeline", {}, {}, _timeline_chart),
+}
+
+
+def chart_for(chart_id: str, given: Mapping[str, list[str]]) -> Chart | None:
+    """The chart ``chart_id`` names, for the choices ``given``; None if there is no such chart.
+    Raises :class:`InvalidChoice` for choices the chart does not take."""
+    if chart_id in CHARTS:
+        if given:
+            raise InvalidChoice(f"{chart_id} takes no parameter {sorted(given)[0]!r}")
+        return CHARTS[chart_id]
+    page_chart = PAGE_CHARTS.get(chart_id)
+    return None if page_chart is None else page_chart.chart(given)
+
+
+def filters_in_words(view: View, chart: Chart | None = None) -> str:
+    """The view's filter as a reader would say it (for ``chart``, as far as it applies)."""
     grouping, chosen = view.snapshot.grouping, view.summary.view
     roles = (", ".join(grouping.label(g) for g in chosen.roles) if chosen.roles else "All roles")
+    if chart is not None and not chart.by_social_media:
+        return f"{roles}; everyone, whatever their use of social media"
     social = {None: "everyone", "yes": "those who use social media",
               "no": "those who do not use social media"}[chosen.social_media]
     return f"{roles}; {social}"
@@ -108,7 +330,9 @@ def filters_in_words(view: View) -> str:
 def full_view_path(chart: Chart, search: str) -> str:
     if chart.id == COMPARISON.id:
         return f"/uk-and-us{search}"
-    return f"/{search}#card-{chart.id}"
+    for key, value in chart.choices:
+        search = query.with_value(search, key, value)
+    return f"{chart.page}{search}#card-{chart.id}"
 
 
 def payload(chart: Chart, view: View, search: str) -> dict[str, Any]:
@@ -120,7 +344,8 @@ def payload(chart: Chart, view: View, search: str) -> dict[str, Any]:
         "version": view.snapshot.version,
         "as_of": view.snapshot.as_of.isoformat(timespec="seconds"),
         "filters": {"role": list(chosen.roles), "social_media": chosen.social_media},
-        "filters_text": filters_in_words(view),
+        **({"choices": dict(chart.choices)} if chart.choices else {}),
+        "filters_text": filters_in_words(view, chart),
         "n": chart.base(view),
         "demo_data": view.snapshot.is_demo,
         "min_cell_size": view.min_cell_size,

@@ -67,9 +67,12 @@ def headline(label: str, value: str, note: str | None = None, *, tile_id: str | 
 
 
 @functools.lru_cache(maxsize=1024)
-def share_panel(chart_id: str, search: str, host_url: str, title: str) -> html.Details:
+def share_panel(chart_id: str, search: str, host_url: str, title: str,
+                freeze_as: str | None = None) -> html.Details:
     """Embed snippets, images and the numbers behind one chart (the same for every version of
-    the data, so made once for each view and host)."""
+    the data, so made once for each view and host). ``search`` is the filter and the chart's
+    own choices; ``freeze_as`` names the chart and its choices for freezing (see
+    :func:`dashboard.embeds.chart_ref`), when there are choices."""
     from dashboard.embeds import snippet  # the embed blueprint owns the snippet's form
 
     src = f"{host_url.rstrip('/')}/embed/{chart_id}{search}"
@@ -84,7 +87,8 @@ def share_panel(chart_id: str, search: str, host_url: str, title: str) -> html.D
         html.Label("Live embed (updates at most once a minute):", htmlFor=f"snippet-{chart_id}"),
         dcc.Textarea(id=f"snippet-{chart_id}", value=snippet(src, title), readOnly=True,
                      className="snippet", rows=4),
-        html.Button("Freeze at today's data", id={"type": "freeze", "chart": chart_id},
+        html.Button("Freeze at today's data", id={"type": "freeze", "chart": freeze_as or chart_id},
                     className="freeze-button", n_clicks=0),
-        html.Div(id={"type": "frozen-snippet", "chart": chart_id}, className="frozen"),
+        html.Div(id={"type": "frozen-snippet", "chart": freeze_as or chart_id},
+                 className="frozen"),
     ], className="share")

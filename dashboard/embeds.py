@@ -5,7 +5,10 @@ server as plain HTML and CSS (no Dash, no plotly, so it shows as soon as the pag
 small script tells the parent page its height and, when live, fetches the page again at most every
 ``EMBED_REFRESH_SECONDS``, swapping in the new figures when the data version has changed.
 ``/embed/<chart>.png``, ``.svg``, ``.csv``, ``.xlsx`` and ``.json`` give the same chart as an image
-or as numbers. ``/embed/frozen/<token>...`` gives a chart as it was
+or as numbers. The Explore and Live pages' charts take the choices those pages put in their links
+as well as the filter (``/embed/crosstab?rows=…&columns=…``, ``/embed/by-role?by_role=…``,
+``/embed/timeline``); a choice a chart does not take is refused with 400, as a bad filter is.
+``/embed/frozen/<token>...`` gives a chart as it was
 when it was frozen, for ever. Every response carries an ETag tied to the data version and
 Cache-Control, so a proxy or CDN can serve article traffic and a conditional request for
 unchanged data gets 304 without the chart being computed.
@@ -16,19 +19,19 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request
 
 from analysis.views import Filter, InvalidFilter
-from dashboard import caching, charts, downloads, images
-from dashboard.api import filter_from_request
+from dashboard import caching, charts, downloads, images, query
 from dashboard.context import current_view, services
 from dashboard.query import search_for
 from data_loaders import frozen
 
 FORMATS = {"html", "json", "csv", "xlsx", "png", "svg"}
-MEDIA_TYPES = {"json": "application/json", "csv": "text/csv; charset=utf-8",
+MEDIA_TYPES = {"json": "application/json", "csv": "text/csv",
                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                **images.MEDIA_TYPES}
 FROZEN_CACHE = "public, max-age=31536000, immutable"
@@ -47,12 +50,90 @@ def _split(name: str) -> tuple[str, str]:
     return stem, fmt
 
 
+def _request_chart(chart_id: str) -> tuple[charts.Chart, Filter]:
+    """The chart and filter the request names: the filter's parameters, and the chart's own."""
+    social = request.args.getlist("social_media")
+    if len(social) > 1:
+        raise InvalidFilter("social_media may be given once")
+    given = {key: request.args.getlist(key) for key in request.args
+             if key not in query.FILTER_KEYS}
+    chart = charts.chart_for(chart_id, given) or abort(404)
+    return chart, Filter.parse(request.args.getlist("role"), social[0] if social else None)
+
+
+def _drawing(payload: dict[str, Any]) -> dict[str, Any]:
+    """What the embed page draws of a chart of the Explore or Live page, from its rows."""
+    rows, kind = payload["rows"], payload["chart"]
+    if kind == "crosstab":
+        columns = list(dict.fromkeys(r["column"] for r in rows))
+        table: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            table.setdefault(r["row"], {"label": r["row"], "base": r["row_base"], "cells": []})
+            table[r["row"]]["cells"].append({**r, "shade": _shade(r["percent"])})
+        return {"columns": columns, "rows": list(table.values())}
+    if kind == "by-role":
+        answers = list(dict.fromkeys(r["answer"] for r in rows))
+        groups: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            groups.setdefault(r["group"], {"label": r["group"], "base": r["base"], "bars": []})
+            groups[r["group"]]["bars"].append({**r, "colour": answers.index(r["answer"])})
+        notes = payload["notes"]
+        for group in groups.values():
+            group["withheld"] = next((note[len(group["label"]) + 2:] for note in notes
+                                      if note.startswith(f"{group['label']}: ")), "Not shown")
+        withheld = next((note for note in notes if note.startswith("Not shown")), "Not shown")
+        return {"answers": answers, "groups": list(groups.values()), "withheld": withheld}
+    if kind == "timeline":
+        return _timeline_drawing(rows)
+    return {}
+
+
+LIGHT, DARK = (247, 251, 255), (66, 146, 198)
+"""The shading of a cross-tab cell at 0% and at 100% (dark text is readable on both)."""
+
+
+def _shade(percent: float) -> str:
+    share = max(0.0, min(percent, 100.0)) / 100
+    return "rgb({},{},{})".format(*(round(a + (b - a) * share) for a, b in zip(LIGHT, DARK)))
+
+
+def _nice_top(value: float) -> float:
+    """The smallest of 1, 2, 2.5 or 5 times a power of ten at least ``value``."""
+    if value <= 0:
+        return 1
+    power = 10 ** max(0, len(str(int(value))) - 1)
+    return next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= value)
+
+
+def _timeline_drawing(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Cumulative responses as one bar a day and the margin of error as a step line, in a
+    viewBox 0 0 100 100 that the page stretches to its width."""
+    if not rows:
+        return {"days": 0}
+    top = _nice_top(max(r["responses"] for r in rows))
+    margins = [r["margin_of_error"] for r in rows if r["margin_of_error"] is not None]
+    margin_top = _nice_top(max(margins)) if margins else 1
+    width = 100 / len(rows)
+    bars, steps = [], []
+    for i, r in enumerate(rows):
+        height = 100 * r["responses"] / top
+        bars.append({"x": round(i * width + width * 0.1, 3), "width": round(width * 0.8, 3),
+                     "y": round(100 - height, 3), "height": round(height, 3), **r})
+        if r["margin_of_error"] is not None:
+            y = round(100 - 100 * r["margin_of_error"] / margin_top, 3)
+            steps.append(f"{round(i * width, 3)},{y} {round((i + 1) * width, 3)},{y}")
+    return {"days": len(rows), "top": top, "margin_top": margin_top, "bars": bars,
+            "margin_line": " ".join(steps), "first": rows[0]["day"], "last": rows[-1]["day"],
+            "latest": rows[-1]}
+
+
 def _render(payload: dict[str, Any], fmt: str, *, frozen_chart: bool, image_key: tuple) -> Response:
     stamp = payload["as_of"][:10]
     filename = f"survey-{payload['chart']}-{stamp}"
     if fmt == "html":
         settings = services().settings
         body = render_template("embed.html", payload=payload, frozen=frozen_chart,
+                               drawing=_drawing(payload),
                                full_view=request.host_url.rstrip("/") + payload["link"],
                                script_version=SCRIPT_VERSION,
                                refresh_seconds=settings.embed_refresh_seconds)
@@ -76,8 +157,7 @@ def _bad_filter(error: InvalidFilter):
 @blueprint.get("/embed/<name>")
 def live_chart(name: str):
     chart_id, fmt = _split(name)
-    chart = charts.CHARTS.get(chart_id) or abort(404)
-    view_filter = filter_from_request()
+    chart, view_filter = _request_chart(chart_id)
     settings = services().settings
     snapshot = services().live.snapshot()
     etag = caching.etag(snapshot.version, chart_id, fmt, request.query_string.decode(),
@@ -104,15 +184,25 @@ def frozen_chart(name: str):
     return caching.finish(response, etag, FROZEN_CACHE, datetime.fromisoformat(payload["as_of"]))
 
 
-def freeze(chart_id: str, view_filter: Filter) -> str:
-    """Freeze a chart as it is now; returns the path of its frozen embed."""
-    chart = charts.CHARTS[chart_id]
+def freeze(chart_ref: str, view_filter: Filter) -> str:
+    """Freeze a chart as it is now; returns the path of its frozen embed. ``chart_ref`` is a
+    chart's id, followed for the Explore page's charts by their choices as a query string
+    (``crosstab?rows=…&columns=…``, as :func:`chart_ref` writes it)."""
+    chart_id, _, choices = chart_ref.partition("?")
+    chart = charts.chart_for(chart_id, query.parse(choices))
     view = current_view(view_filter)
     search = search_for(view.summary.view)
     payload = charts.payload(chart, view, search)
+    for key, value in chart.choices:
+        search = query.with_value(search, key, value)
     token = frozen.freeze(services().live.engine, chart_id, search, payload,
                           datetime.now(timezone.utc))
     return f"/embed/frozen/{token}"
+
+
+def chart_ref(chart_id: str, choices: Mapping[str, str] | None = None) -> str:
+    """The chart and its choices, as :func:`freeze` takes them."""
+    return f"{chart_id}?{urlencode(sorted(choices.items()))}" if choices else chart_id
 
 
 def snippet(src: str, title: str) -> str:

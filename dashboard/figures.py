@@ -217,3 +217,39 @@ def timeline_figure(line: Timeline) -> Figure:
          "name": "Margin of error, 95% (right axis)", "yaxis": "y2", "mode": "lines",
          "line": {"color": US, "dash": "dot"}},
     ], "layout": layout}
+
+
+def describe_chi_square(table: CrossTab) -> str:
+    test = table.chi_square
+    if test is None:
+        return "Chi-square test: not enough rows and columns shown to test."
+    text = (f"Chi-square test of independence: χ² = {test.statistic:.2f}, {test.dof} degrees of "
+            f"freedom, p = {test.p_value:.3g}.")
+    if test.small_expected:
+        text += " Some expected counts are below 5, so the p-value is only approximate."
+    return text
+
+
+def hidden_rows_text(table: CrossTab, min_cell_size: int) -> str:
+    """Which rows of a cross-tab are left out, and why; empty when none is."""
+    if not table.hidden_rows:
+        return ""
+    labels = ", ".join(table.rows.label_of(c) for c in table.hidden_rows)
+    return (f"Rows not shown ({labels}): too few people in them, or in a role group within "
+            f"them, to show safely (minimum {min_cell_size}).")
+
+
+def describe_breakdown(result: Breakdown, min_cell_size: int) -> str:
+    """The breakdown by role in words: each group's results as its own question chart's."""
+    if result.suppressed:
+        return (f"Question {result.question.number} by role: not shown by role, a group has "
+                f"fewer than {min_cell_size} answers.")
+    return " ".join(f"{label}: {describe_question(r, min_cell_size)}"
+                    for label, r in zip(result.labels, result.results))
+
+
+def describe_timeline(line: Timeline) -> str:
+    if not len(line.margin):
+        return "No responses yet."
+    return (f"{int(line.cumulative[-1])} responses over {len(line.days)} days; margin of error "
+            f"now {line.margin[-1]:.1f} points.")

@@ -67,6 +67,10 @@ ASKED_Q6 = "aware_of_guidance"
 PAGE_VIEWS = 1 + 1 + len(CROSSTAB_QUESTIONS) * (len(CROSSTAB_QUESTIONS) - 1) + 7 + 1
 """Per filter: the overview, the role filter's sizes, a cross-tab per ordered pair of questions,
 every question but role by role, and the live page."""
+CROSSTAB_PAIRS = tuple(itertools.permutations(CROSSTAB_QUESTIONS, 2))
+PAGE_CHART_REQUESTS = 2 * (len(CROSSTAB_PAIRS) + len(charts.BY_ROLE_QUESTIONS) + 1)
+"""Per filter: the Explore and Live pages' charts as embeds, JSON and CSV: the cross-tab of
+every ordered pair of questions, every question but role by role, and the timeline."""
 
 # ---------------------------------------------------------------------------------------------
 # Conditions on respondents
@@ -744,6 +748,106 @@ class Reader:
         if counts or n is not None:
             self.question(group, chart_id, base=n, counts=counts, kind=kind, where=where)
 
+    def page_chart(self, view: ViewClass, chart_id: str, choices: dict[str, str]) -> None:
+        """One chart of the Explore or Live page as an embed's JSON and CSV."""
+        qs = "&".join(part for part in (view.query_string(), urlencode(choices)) if part)
+        path = f"/embed/{chart_id}.json?{qs}"
+        payload = self.get(path).get_json()
+        self.filters_ok(payload["filters"], view, path)
+        self.check(payload.get("choices", {}) == choices,
+                   f"{path}: choices {payload.get('choices')}")
+        read = {"crosstab": self.crosstab_embed, "by-role": self.by_role_embed,
+                "timeline": self.timeline_embed}[chart_id]
+        read(view, choices, payload["n"], payload["rows"], f"embed-{chart_id}", path)
+        self.page_figure_ok(chart_id, payload, path)
+        path = f"/embed/{chart_id}.csv?{qs}"
+        text = self.get(path).get_data(as_text=True).lstrip("\ufeff")
+        n = dict(re.findall(r"^# ([^:]+): (.*)$", text, flags=re.M))["n"]
+        rows = list(csv.DictReader(io.StringIO(
+            "\n".join(line for line in text.splitlines() if not line.startswith("#")))))
+        read(view, choices, None if n.startswith("not shown") else int(n), rows,
+             f"embed-{chart_id}-csv", path)
+
+    def crosstab_embed(self, view: ViewClass, choices: dict[str, str], n, rows: list[dict],
+                       kind: str, where: str) -> None:
+        row_id, column_id = choices["rows"], choices["columns"]
+        # Cross-tabs cover the chosen roles, whatever the social-media filter.
+        group = ViewClass(view.groups, None, view.raw).group_pred(self.grouping)
+        add = self.ledger.add
+        shown: dict[str, int] = {}
+        for row in rows:
+            r, c = LABELS[row_id][row["row"]], LABELS[column_id][row["column"]]
+            in_row = conj(group, code_is(row_id, r))
+            base = _int(row["row_base"])
+            self.check(shown.setdefault(r, base) == base, f"{where}: row {r} has several bases")
+            add(in_row, code_is(column_id, c), _int(row["count"]), kind, f"{where} :: {r} x {c}")
+            count = _int(row["count"])
+            if base:
+                self.check(float(row["percent"]) == one_decimal(100 * count / base),
+                           f"{where}: {r} x {c} percent is not count / base")
+        for r, base in shown.items():
+            add(conj(group, code_is(row_id, r)), answered(column_id), base, kind,
+                f"{where} :: {r} n")
+        self.check((n is None) == (not shown), f"{where}: n {n} with rows {sorted(shown)}")
+        if shown:
+            add(conj(group, pred(**{row_id: shown})), answered(column_id), n, kind,
+                f"{where} :: n")
+        # The same rows as the Explore page's cross-tab.
+        snapshot = self.snapshot
+        table = crosstab(snapshot.cube, snapshot.grouping, Filter(view.groups, view.social_media),
+                         row_id, column_id, self.minimum)
+        self.check(list(shown) == list(table.row_codes), f"{where}: rows {list(shown)}, the "
+                                                         f"page's {list(table.row_codes)}")
+
+    def by_role_embed(self, view: ViewClass, choices: dict[str, str], n, rows: list[dict],
+                      kind: str, where: str) -> None:
+        qid = choices["by_role"]
+        group = view.group_pred(self.grouping)
+        codes = {self.grouping.label(g): g for g in (*self.grouping.separate, POOLED)}
+        by_group: dict[str, list[dict]] = defaultdict(list)
+        for row in rows:
+            by_group[codes[row["group"]]].append(row)
+        shown = []
+        for g, group_rows in by_group.items():
+            if all(_int(r["count"]) is None for r in group_rows):
+                self.check(all(r.get(k) in (None, "") for r in group_rows for k in
+                               ("count", "percent", "base", "ci95_low", "ci95_high")),
+                           f"{where}: suppressed group {g} shows numbers")
+                continue
+            bases = {_int(r["base"]) for r in group_rows}
+            self.check(len(bases) == 1, f"{where}: group {g} has several bases")
+            shown.append(g)
+            self.question(conj(group, self.group_prop(g)), qid, base=bases.pop(),
+                          counts={LABELS[qid][r["answer"]]: _int(r["count"]) for r in group_rows},
+                          kind=kind, where=f"{where} :: {g}")
+        self.check((n is None) == (not shown), f"{where}: n {n} with groups {shown}")
+        if shown:
+            self.ledger.add(conj(group, pred(role=role_codes(self.grouping, shown))),
+                            answered(qid), n, kind, f"{where} :: n")
+
+    def timeline_embed(self, view: ViewClass, choices: dict[str, str], n, rows: list[dict],
+                       kind: str, where: str) -> None:
+        group = view.group_pred(self.grouping)
+        for row in rows:
+            self.ledger.add(group, EVERYONE, _int(row["responses"]), kind,
+                            f"{where} :: total {row['day']}")
+        self.ledger.add(group, EVERYONE, n, kind, f"{where} :: n")
+
+    def page_figure_ok(self, chart_id: str, payload: dict, where: str) -> None:
+        """The figure shows no percentage or count the rows do not."""
+        data = payload["figure"].get("data", [])
+        rows = payload["rows"]
+        if chart_id == "crosstab":
+            shown = [p for line in data[0]["z"] for p in line] if data else []
+            self.check(shown == [r["percent"] for r in rows], f"{where}: figure {shown}")
+        elif chart_id == "by-role":
+            shown = sorted(p for trace in data for p in trace["x"])
+            self.check(shown == sorted(r["percent"] for r in rows if r["percent"] is not None),
+                       f"{where}: figure {shown}")
+        else:
+            shown = data[0]["y"] if data else []
+            self.check(shown == [r["responses"] for r in rows], f"{where}: figure {shown}")
+
     def figure_ok(self, chart_id: str, payload: dict, where: str) -> None:
         """The figure shows no number the rows do not."""
         if chart_id == charts.COMPARISON.id:
@@ -793,7 +897,7 @@ class Reader:
             # Explore: every cross-tab (over the chosen roles, whatever the social-media
             # filter), and every question by role.
             roles_only = ViewClass(view.groups, None, view.raw).group_pred(self.grouping)
-            for row_id, column_id in itertools.permutations(CROSSTAB_QUESTIONS, 2):
+            for row_id, column_id in CROSSTAB_PAIRS:
                 table = crosstab(snapshot.cube, snapshot.grouping, summary.view, row_id,
                                  column_id, self.minimum)
                 self.crosstab(roles_only, table,
@@ -844,6 +948,11 @@ class Reader:
             self.summary_csv(view)
             for chart_id in charts.CHARTS:
                 self.embed(view, chart_id)
+            for row_id, column_id in CROSSTAB_PAIRS:
+                self.page_chart(view, "crosstab", {"rows": row_id, "columns": column_id})
+            for qid in charts.BY_ROLE_QUESTIONS:
+                self.page_chart(view, "by-role", {"by_role": qid})
+            self.page_chart(view, "timeline", {})
             self.pages(view)
         return classes
 

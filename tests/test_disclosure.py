@@ -3,12 +3,13 @@
 For each fixture below, every filter the UI and the API accept (each subset of the role values,
 role codes and "pooled", the empty one meaning every role, crossed with every social-media value)
 is resolved by hand and read through every public view: the summary API as JSON and CSV, every
-chart's embed as JSON and CSV, and what the pages show (each question's summary, the cross-tab
-of every ordered pair of questions, every question by role, the live page's counts, the role
-filter's group sizes). Every number becomes a statement "k of the respondents in S have P", S
-and P worked out from the fixture's own rows and checked against them. Then every set of fewer
-than the minimum that one statement, or two or three added and subtracted, singles out, with
-its answers to some question, is a leak (see :mod:`tests.disclosure_support` for what counts).
+chart's embed as JSON and CSV (the Explore page's cross-tab and breakdown for every choice of
+question, and the Live page's timeline, too), and what the pages show (each question's summary,
+the cross-tab of every ordered pair of questions, every question by role, the live page's counts,
+the role filter's group sizes). Every number becomes a statement "k of the respondents in S have
+P", S and P worked out from the fixture's own rows and checked against them. Then every set of
+fewer than the minimum that one statement, or two or three added and subtracted, singles out,
+with its answers to some question, is a leak (see :mod:`tests.disclosure_support` for what counts).
 
 Kinds of leak this check once found, and what closed them, are listed in :data:`KNOWN_LEAKS`;
 each has a test of its own, and the main test fails on a leak of any kind.
@@ -139,9 +140,9 @@ def test_every_accepted_filter_is_read_in_every_view(examined, name):
     groups = len(result.grouping.separate) + 1
     social = 3 if result.grouping.social_media_filter else 1
     assert len(result.classes) == 2 ** groups * social
-    # Each filter: summary JSON (also spelled another way) and CSV, every chart's JSON and CSV,
-    # and the pages: overview, role filter, 56 cross-tabs, 7 breakdowns, the live page.
-    per_filter = 2 + 2 * len(ds.charts.CHARTS)
+    # Each filter: summary JSON (also spelled another way) and CSV, every chart's JSON and CSV
+    # (the Explore page's for every choice of question, and the Live page's), and the pages: overview, role filter, 56 cross-tabs, 7 breakdowns, the live page.
+    per_filter = 2 + 2 * len(ds.charts.CHARTS) + ds.PAGE_CHART_REQUESTS
     assert result.views == len(result.classes) * (per_filter + ds.PAGE_VIEWS)
     assert result.requests == len(result.classes) * per_filter + sum(
         1 for view in result.classes if len(view.raw) > 1)

@@ -142,3 +142,47 @@ def test_no_serious_accessibility_violations_in_an_embed(page, base_url, path):
     results = Axe().run(page)
     serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
     assert serious == [], results.generate_report()
+
+
+def test_the_explore_and_live_charts_render_without_errors(page, base_url, article):
+    console = []  # errors from the embeds (the article's own missing favicon is not theirs)
+    page.on("console", lambda m: console.append(m.text) if m.type == "error"
+            and m.location.get("url", "").startswith(base_url) else None)
+    crosstab = f"{base_url}/embed/crosstab?rows=viewed_profile&columns=viewed_for_evidence"
+    body = (snippet(crosstab, "cross-tab")
+            + snippet(f"{base_url}/embed/by-role?by_role=viewed_profile", "by role")
+            + snippet(f"{base_url}/embed/timeline", "timeline"))
+    page.goto(article("explore.html", body))
+    expect(page.locator("iframe")).to_have_count(3)
+    table, by_role, line = frame_of(page, 0), frame_of(page, 1), frame_of(page, 2)
+    # Drawn from the chart's own numbers (an earlier test here adds a response, so they are
+    # read rather than written in; tests/test_embeds.py checks them by hand).
+    crosstab_json = crosstab.replace("/crosstab?", "/crosstab.json?")
+    crosstab_rows = page.request.get(crosstab_json).json()["rows"]
+    by_role_rows = page.request.get(f"{base_url}/embed/by-role.json?by_role=viewed_profile"
+                                    ).json()["rows"]
+    # The cross-tab: 2 rows of 2 cells.
+    expect(table.locator("#chart table tbody td")).to_have_count(4)
+    expect(table.locator("#chart tbody th").first).to_have_text(
+        f"Yes (n = {crosstab_rows[0]['row_base']})")
+    # The breakdown: 2 groups of 2 bars, each as wide as its percentage.
+    bars = by_role.locator("#chart .bar")
+    expect(bars).to_have_count(4)
+    widths = by_role.evaluate("[...document.querySelectorAll('#chart .bar')].map("
+                              "b => b.getBoundingClientRect().width / b.parentElement.clientWidth)")
+    assert [w * 100 for w in widths] == pytest.approx([r["percent"] for r in by_role_rows],
+                                                      abs=0.3)
+    # The timeline: one bar a day, drawn across the frame's width.
+    expect(line.locator("#chart svg rect.day").first).to_be_attached()
+    assert line.evaluate("document.querySelector('#chart svg').getBoundingClientRect().width") > 300
+    assert page.errors == [] and console == []
+
+
+@pytest.mark.parametrize("path", ["/embed/crosstab?rows=viewed_profile&columns=aware_of_guidance",
+                                  "/embed/by-role?by_role=viewed_profile", "/embed/timeline"])
+def test_no_serious_accessibility_violations_in_the_explore_and_live_embeds(page, base_url, path):
+    page.goto(base_url + path)
+    expect(page.locator("#chart table, #chart .track, #chart svg").first).to_be_visible()
+    results = Axe().run(page)
+    serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert serious == [], results.generate_report()

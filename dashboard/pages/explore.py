@@ -5,13 +5,16 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, html, no_update
+from flask import request
 
-from analysis.crosstab import CROSSTAB_QUESTIONS, CrossTab, breakdown, crosstab
+from analysis.crosstab import CROSSTAB_QUESTIONS, breakdown, crosstab
 from dashboard import ids, query
-from dashboard.components import graph
+from dashboard.charts import BY_ROLE_DEFAULT, BY_ROLE_QUESTIONS, CROSSTAB_DEFAULTS
+from dashboard.components import graph, share_panel
 from dashboard.context import cached_render, current_view
-from dashboard.figures import (breakdown_figure, crosstab_figure, describe_crosstab,
-                               describe_question)
+from dashboard.embeds import chart_ref
+from dashboard.figures import (breakdown_figure, crosstab_figure, describe_breakdown,
+                               describe_chi_square, describe_crosstab, hidden_rows_text)
 from survey.questionnaire import BY_ID, QUESTIONS
 
 dash.register_page(__name__, path="/explore", name="Explore", order=2,
@@ -19,13 +22,12 @@ dash.register_page(__name__, path="/explore", name="Explore", order=2,
 
 CONTENT = "explore-content"
 ROWS, COLUMNS, BY_ROLE = "explore-rows", "explore-columns", "explore-by-role"
-DEFAULTS = {"rows": "aware_of_guidance", "columns": "viewed_for_evidence",
-            "by_role": "viewed_profile"}
+DEFAULTS = {**CROSSTAB_DEFAULTS, "by_role": BY_ROLE_DEFAULT}
 CONTROLS = ((ROWS, "rows"), (COLUMNS, "columns"), (BY_ROLE, "by_role"))
 OPTIONS = [{"label": f"Q{q.number}. {q.short_title}", "value": q.id} for q in QUESTIONS]
 CROSSTAB_OPTIONS = [o for o in OPTIONS if o["value"] in CROSSTAB_QUESTIONS]
 ALLOWED = {"rows": set(CROSSTAB_QUESTIONS), "columns": set(CROSSTAB_QUESTIONS),
-           "by_role": set(BY_ID) - {"role"}}
+           "by_role": set(BY_ROLE_QUESTIONS)}
 
 
 def chosen(search: str | None, key: str) -> str:
@@ -70,17 +72,6 @@ def remember_choice(rows, columns, by_role, search):
     return no_update if updated == (search or "") else updated
 
 
-def chi_square_text(table: CrossTab) -> str:
-    test = table.chi_square
-    if test is None:
-        return "Chi-square test: not enough rows and columns shown to test."
-    text = (f"Chi-square test of independence: χ² = {test.statistic:.2f}, {test.dof} degrees of "
-            f"freedom, p = {test.p_value:.3g}.")
-    if test.small_expected:
-        text += " Some expected counts are below 5, so the p-value is only approximate."
-    return text
-
-
 @callback(Output(CONTENT + "-crosstab", "children"), Output(CONTENT + "-breakdown", "children"),
           Input(ids.URL, "search"), Input(ids.VERSION, "data"))
 @cached_render
@@ -94,23 +85,28 @@ def render(search, _version):
         columns = next(q for q in CROSSTAB_QUESTIONS if q != rows)
     table = crosstab(snapshot.cube, snapshot.grouping, view.summary.view, rows, columns,
                      view.min_cell_size)
-    hidden = ""
-    if table.hidden_rows:
-        labels = ", ".join(table.rows.label_of(c) for c in table.hidden_rows)
-        hidden = (f"Rows not shown ({labels}): too few people in them, or in a role group within "
-                  f"them, to show safely (minimum {view.min_cell_size}).")
     by = chosen(search, "by_role")
     split = breakdown(snapshot.cube, snapshot.grouping, view.summary.view, by, snapshot.safety,
                       view.min_cell_size)
-    split_text = " ".join(f"{label}: {describe_question(r, view.min_cell_size)}"
-                          for label, r in zip(split.labels, split.results))
+    filters = query.search_for(view.summary.view)
+    crosstab_choices = {"rows": rows, "columns": columns}
+    crosstab_search = query.with_value(query.with_value(filters, "rows", rows), "columns", columns)
     return (
         html.Section([graph(crosstab_figure(table), f"crosstab-{rows}-{columns}",
                             graph_id="chart-crosstab"),
                       html.P(describe_crosstab(table), className="visually-hidden"),
-                      html.P(chi_square_text(table), id="chi-square"),
-                      html.P(hidden, className="hint")], className="card"),
+                      html.P(describe_chi_square(table), id="chi-square"),
+                      html.P(hidden_rows_text(table, view.min_cell_size), className="hint"),
+                      share_panel("crosstab", crosstab_search, request.host_url,
+                                  f"Q{BY_ID[rows].number} × Q{BY_ID[columns].number}",
+                                  freeze_as=chart_ref("crosstab", crosstab_choices))],
+                     className="card", id="card-crosstab"),
         html.Section([graph(breakdown_figure(split, view.min_cell_size), f"by-role-{by}",
                             graph_id="chart-breakdown"),
-                      html.P(split_text, className="visually-hidden")], className="card"),
+                      html.P(describe_breakdown(split, view.min_cell_size),
+                             className="visually-hidden"),
+                      share_panel("by-role", query.with_value(filters, "by_role", by),
+                                  request.host_url, f"Q{BY_ID[by].number} by role",
+                                  freeze_as=chart_ref("by-role", {"by_role": by}))],
+                     className="card", id="card-by-role"),
     )

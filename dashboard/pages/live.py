@@ -6,12 +6,13 @@ from datetime import timedelta
 
 import dash
 from dash import Input, Output, callback, html
+from flask import request
 
 from analysis.timeline import TARGET_MARGIN, needed_for, timeline
 from dashboard import ids, query
-from dashboard.components import graph, headline
+from dashboard.components import graph, headline, share_panel
 from dashboard.context import current_view
-from dashboard.figures import timeline_figure
+from dashboard.figures import describe_timeline, timeline_figure
 
 dash.register_page(__name__, path="/live", name="Live", order=3,
                    title="Live responses: survey of UK social care professionals")
@@ -58,10 +59,10 @@ def render(search, _version):
         ], className="headlines"),
         html.P(note, className="hint"),
         html.Section([graph(timeline_figure(line), "responses-over-time", graph_id="chart-timeline"),
-                      html.P(f"{int(line.cumulative[-1]) if len(line.cumulative) else 0} responses over "
-                             f"{len(line.days)} days; margin of error now "
-                             f"{line.margin[-1]:.1f} points." if len(line.margin) else "No responses yet.",
-                             className="visually-hidden")], className="card"),
+                      html.P(describe_timeline(line), className="visually-hidden"),
+                      share_panel("timeline", query.search_for(view.summary.view),
+                                  request.host_url, "Responses so far")],
+                     className="card", id="card-timeline"),
         html.Section([
             html.H2("Precision by role"),
             html.P(f"Margin of error at 95% for a result near 50%, and how many more responses would "
