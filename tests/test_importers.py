@@ -183,6 +183,31 @@ def test_duplicates_are_found_across_chunks(sqlite_engine):
     assert {row["line_number"] for row in quarantined(sqlite_engine)} == {5, 6, 8, 9, 10, 11, 14}
 
 
+def test_answers_spelled_differently_are_checked_alike(sqlite_engine, tmp_path):
+    header = TEMPLATE.read_text(encoding="utf-8").splitlines()[0]
+    data = "\n".join([
+        header,
+        "s-1,2018-09-12T10:00:00Z,Social worker,Yes,No,No,Yes,Yes,No,Not sure,",
+        "s-2,2018-09-12T10:00:00Z,social_worker,yes,no,no,yes,yes,no,not_sure,",
+        "s-3,2018-09-12T10:00:00Z,SOCIAL WORKER,YES,NO,NO,NO,Yes,NO,NO,",
+        "s-4,2018-09-12T10:00:00Z,social worker,yes,no,no,no,yes,no,no,",
+        "s-5,2018-09-12T10:00:00Z,,,,,,,,,",
+        "s-6,2018-09-12T10:00:00Z, , , , , , , , ,",
+        "s-7,2018-09-12T10:00:00Z,Astronaut,yes,no,no,no,,no,no,",
+    ]) + "\n"
+    summary = import_path(sqlite_engine, write(tmp_path / "spellings.csv", data.encode()))
+    assert (summary.accepted, summary.quarantined) == (2, 5)
+    stored = responses(sqlite_engine)
+    assert answers(stored["s-1"]) == answers(stored["s-2"]) == (
+        "social_worker", "yes", "no", "no", "yes", "yes", "no", "not_sure")
+    reasons = {row["line_number"]: row["reason"] for row in quarantined(sqlite_engine)}
+    contradiction = ("question 6 (confident_guidance) is answered (yes) but is asked only when "
+                     "question 5 (aware_of_guidance) is yes, and it is no")
+    assert reasons[4] == reasons[5] == contradiction
+    assert reasons[6] == reasons[7] == "no question is answered"
+    assert reasons[8].startswith("question 1 (role): 'Astronaut' is not one of: Social worker")
+
+
 def test_the_example_template_asset_imports_cleanly(sqlite_engine):
     summary = import_path(sqlite_engine, ASSET)
     assert (summary.accepted, summary.duplicates, summary.quarantined) == (2, 0, 0)
@@ -227,6 +252,73 @@ def test_invalid_utf8_midway_fails_the_whole_file_with_its_line(sqlite_engine, t
     assert rows(sqlite_engine, "quarantine") == []
 
 
+def test_a_nul_character_past_the_head_fails_the_whole_file_with_its_line(sqlite_engine,
+                                                                          tmp_path):
+    header = TEMPLATE.read_text(encoding="utf-8").splitlines()[0]
+    good = [f"r{i},2018-09-12T10:00:00Z,social_worker,yes,yes,no,no,,no,no,"
+            for i in range(1, 2001)]
+    # Line 2002, 42nd byte (4 + 21 + 8 + 8 before the "x"); the NUL is in the notes column,
+    # which is never read: the file is refused all the same, as one with a NUL in its first
+    # 64 KiB is ("binary data").
+    bad = b"bad,2018-09-12T10:00:00Z,student,,,,,,,,x\x00\n"
+    data = "\n".join([header, *good, ""]).encode() + bad
+    path = write(tmp_path / "long.csv", data)
+    assert len(data) > 64 * 1024 and data.index(b"\x00") > 64 * 1024
+    detect(path)  # the head is clean: recognised as the template
+    with pytest.raises(FileProblem, match=r"^line 2002: a NUL character \(byte 0x00 at column "
+                                          r"42\): binary data, not a CSV export$"):
+        import_path(sqlite_engine, path, chunk_rows=500)
+    assert rows(sqlite_engine, "responses") == []
+    assert rows(sqlite_engine, "imports") == []
+    assert rows(sqlite_engine, "quarantine") == []
+
+
+def test_a_nul_character_counts_lines_of_quoted_answers_and_crlf(sqlite_engine, tmp_path):
+    header = TEMPLATE.read_text(encoding="utf-8").splitlines()[0]
+    # Each good row is one record on two physical lines (a quoted note with a line break).
+    good = [f'r{i},2018-09-12T10:00:00Z,student,yes,no,no,no,,no,no,"{"n" * 40}\r\nmore"'
+            for i in range(1, 1001)]
+    data = "\r\n".join([header, *good, "r\x00x,2018-09-12T10:00:00Z,student\r\n"]).encode()
+    path = write(tmp_path / "crlf.csv", data)
+    assert data.index(b"\x00") > 64 * 1024
+    # 1 header line, 2 physical lines for each of 1,000 rows, so the bad row is on line 2002.
+    with pytest.raises(FileProblem,
+                       match=r"^line 2002: a NUL character \(byte 0x00 at column 2\)"):
+        import_path(sqlite_engine, path, chunk_rows=100)
+    assert rows(sqlite_engine, "responses") == []
+
+
+OUT_OF_RANGE = "is out of range: not between 0001-01-02 and 9999-12-30 in UTC"
+
+
+def test_a_time_at_the_ends_of_the_years_1_to_9999_is_quarantined(store_engine, tmp_path):
+    """Instants are kept a day inside the years 1 to 9999, so that every time zone can show them
+    (the test PostgreSQL server's own zone is not UTC)."""
+    header = TEMPLATE.read_text(encoding="utf-8").splitlines()[0]
+    answers_ = "student,yes,no,no,no,,no,no,"
+    data = "\n".join([
+        header,
+        f"year-0,0001-01-01T00:00:00+01:00,{answers_}",   # 0000-12-31 23:00:00 UTC
+        f"early,0001-01-02T00:59:59+01:00,{answers_}",    # 0001-01-01 23:59:59 UTC
+        f"first,0001-01-02T01:00:00+01:00,{answers_}",    # 0001-01-02 00:00:00 UTC: stored
+        f"last,9999-12-30T22:59:59.999999-01:00,{answers_}",  # 23:59:59.999999 UTC: stored
+        f"late,9999-12-30T23:00:00-01:00,{answers_}",     # 9999-12-31 00:00:00 UTC
+        f"year-10000,9999-12-31T23:30:00-01:00,{answers_}",  # 10000-01-01 00:30:00 UTC
+        f"good,2018-09-12T10:00:00Z,{answers_}",
+    ]) + "\n"
+    summary = import_path(store_engine, write(tmp_path / "range.csv", data.encode()))
+    assert (summary.accepted, summary.duplicates, summary.quarantined) == (3, 0, 4)
+    stored = responses(store_engine)
+    assert stored_time(stored["first"]) == datetime(1, 1, 2)
+    assert stored_time(stored["last"]) == datetime(9999, 12, 30, 23, 59, 59, 999999)
+    reasons = {row["line_number"]: row["reason"] for row in quarantined(store_engine)}
+    assert reasons == {
+        2: f"submission time '0001-01-01T00:00:00+01:00' {OUT_OF_RANGE}",
+        3: f"submission time '0001-01-02T00:59:59+01:00' {OUT_OF_RANGE}",
+        6: f"submission time '9999-12-30T23:00:00-01:00' {OUT_OF_RANGE}",
+        7: f"submission time '9999-12-31T23:30:00-01:00' {OUT_OF_RANGE}"}
+
+
 # --- SurveyMonkey ------------------------------------------------------------------------------
 
 
@@ -252,6 +344,60 @@ def test_surveymonkey_rows(sqlite_engine):
 def test_the_timezone_applies_to_timestamps_without_an_offset(sqlite_engine):
     import_path(sqlite_engine, SURVEYMONKEY, zone="America/New_York")
     assert stored_time(responses(sqlite_engine)["1001"]) == utc("2018-09-12T14:05:32")
+
+
+def _surveymonkey_export(tmp_path: Path, *rows: str) -> Path:
+    header = "".join(SURVEYMONKEY.read_text(encoding="utf-8").splitlines(keepends=True)[:2])
+    body = "".join(f"{row}\n" for row in rows)
+    return write(tmp_path / "surveymonkey.csv", (header + body).encode())
+
+
+ROLE_AND_ANSWERS = "Social worker,,Yes,No,No,No,,No,No"
+
+
+def test_surveymonkey_times_read_in_their_own_shape_and_others(sqlite_engine, tmp_path):
+    path = _surveymonkey_export(tmp_path, *(
+        f"{respondent},1,,{end},,,,,,{ROLE_AND_ANSWERS}" for respondent, end in [
+            ("noon", "09/12/2018 12:05:00 PM"),        # BST: 11:05 UTC
+            ("midnight", "09/12/2018 12:05:00 AM"),    # 23:05 UTC the day before
+            ("leap", "02/29/2020 01:00:00 PM"),        # GMT: 13:00 UTC
+            ("short", "9/12/2018 1:05 PM"),            # no seconds, no leading zeros
+            ("lower", "09/12/2018 01:05:00 pm"),
+            ("back", "10/28/2018 01:30:00 AM"),        # twice that night: the first, BST
+            ("forward", "03/25/2018 01:30:00 AM"),     # never: moved forward to 02:00 BST
+            ("offset", "2018-09-12T10:05:32+01:00"),   # an offset is honoured
+            ("minus", "2018-09-12 10:05:32 -05:00"),
+            ("no-such-day", "02/29/2019 01:00:00 PM"),
+            ("hour-13", "09/12/2018 13:05:00 PM"),
+        ]))
+    summary = import_path(sqlite_engine, path)
+    assert (summary.accepted, summary.quarantined) == (9, 2)
+    stored = {key: stored_time(row) for key, row in responses(sqlite_engine).items()}
+    assert stored == {
+        "noon": utc("2018-09-12T11:05:00"), "midnight": utc("2018-09-11T23:05:00"),
+        "leap": utc("2020-02-29T13:00:00"), "short": utc("2018-09-12T12:05:00"),
+        "lower": utc("2018-09-12T12:05:00"), "back": utc("2018-10-28T00:30:00"),
+        "forward": utc("2018-03-25T01:00:00"), "offset": utc("2018-09-12T09:05:32"),
+        "minus": utc("2018-09-12T15:05:32")}
+    reasons = {row["raw"]["respondent_id"]: row["reason"] for row in quarantined(sqlite_engine)}
+    assert reasons == {
+        "no-such-day": "submission time '02/29/2019 01:00:00 PM' is not a date and time in the "
+                       "expected form",
+        "hour-13": "submission time '09/12/2018 13:05:00 PM' is not a date and time in the "
+                   "expected form"}
+
+
+def test_a_surveymonkey_time_taken_out_of_range_by_its_zone_is_quarantined(sqlite_engine,
+                                                                           tmp_path):
+    path = _surveymonkey_export(tmp_path,
+                                f"early,1,,01/02/0001 08:59:59 AM,,,,,,{ROLE_AND_ANSWERS}",
+                                f"first,1,,01/02/0001 09:00:00 AM,,,,,,{ROLE_AND_ANSWERS}")
+    summary = import_path(sqlite_engine, path, zone="Etc/GMT-9")  # nine hours east of UTC
+    assert (summary.accepted, summary.quarantined) == (1, 1)
+    assert stored_time(responses(sqlite_engine)["first"]) == datetime(1, 1, 2)
+    [kept] = quarantined(sqlite_engine)
+    assert (kept["line_number"], kept["reason"]) == (
+        3, f"submission time '01/02/0001 08:59:59 AM' {OUT_OF_RANGE}")
 
 
 def test_surveymonkey_expanded_layout(sqlite_engine):

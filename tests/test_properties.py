@@ -9,14 +9,15 @@ is reported is what the store holds; every stored response is one the questionna
 personal data written in columns or fields that are never read appears nowhere in the store's
 files.
 
-Inputs that crash today are tested by the strictly expected failures at the end of the file
-(their reasons say what and where, and the two marked postgres need the PostgreSQL server the
-test command starts). The generators keep clear of those inputs (years 2000 to 2030 in exports,
+Inputs that once crashed the importer or the API are tested one by one at the end of the file
+(those marked postgres need the PostgreSQL server the test command starts); a crash not yet
+fixed goes there as a strict xfail whose reason says what and where, so that the run fails
+when it is fixed. The generators keep clear of those inputs (years 2000 to 2030 in exports,
 1900 to 2100 in the API, no lone surrogates, no NUL in exports, small JSON), and the damaged
-exports property sets aside the two known XLSX crashes (``known_crash``), so that the
-properties keep guarding everything else. When a bug is fixed its test passes, strict xfail
-fails the run, and the marker (and the generator's restriction) should go. The generators, and
-the oracle of what each generated export must become, are in tests/property_support.py.
+exports property sets aside the two XLSX crashes (``known_crash``), so that the properties keep
+guarding everything else; a restriction can go once the oracle knows what its inputs must
+become. The generators, and the oracle of what each generated export must become, are in
+tests/property_support.py.
 """
 
 from __future__ import annotations
@@ -398,7 +399,7 @@ def test_ingestion_answers_every_request_and_stores_what_it_reports(api, token, 
     assert_follows_questionnaire(api.store.responses())
 
 
-# --- known problems: inputs that crash today ---------------------------------------------------
+# --- inputs that once crashed: each is now refused or quarantined ----------------------------
 
 
 def _response(**fields) -> bytes:
@@ -453,10 +454,6 @@ GOOGLE_HEADER = ("Timestamp,What is your role?,Do you use social media?,viewed_p
                  "knows_who_to_ask\n")
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "traceback 'ValueError: year 0 is out of range' (or year 10000), exit 1 with no error line "
-    "(nothing is stored: the transaction rolls back): a time whose offset takes it outside "
-    "years 1 to 9999; parse_instants should give NaT there so that the row is quarantined"))
 @pytest.mark.parametrize("content", [
     TEMPLATE_HEADER + "r1,0001-01-01T00:00:00+01:00,student,yes,no,no,no,,no,no\n",
     TEMPLATE_HEADER + "r1,9999-12-31T23:30:00-01:00,student,yes,no,no,no,,no,no\n",
@@ -580,7 +577,7 @@ def test_a_workbook_with_a_damaged_stream_is_refused_with_an_error_line(empty_st
     assert "XLSX" in result.stderr
 
 
-# --- known problems on PostgreSQL, the production store: text may not hold NUL ---------------
+# --- on PostgreSQL, the production store: text may not hold NUL ------------------------------
 
 
 def _pg_counts(url: str) -> tuple[int, int, int]:
@@ -604,12 +601,6 @@ def test_a_nul_character_is_refused_not_retried_for_ever(pg_database):
 
 
 @pytest.mark.postgres
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "traceback 'sqlalchemy.exc.DataError: PostgreSQL text fields cannot contain NUL (0x00) "
-    "bytes', exit 1 with no error line (nothing is stored: the transaction rolls back): only "
-    "the first 64 KiB of a CSV file are checked for NUL (data_loaders/importers/sources.py "
-    "_check_text), so a NUL later in a respondent id reaches PostgreSQL; quarantine a row "
-    "holding NUL in a recognised cell, or refuse the file naming the line"))
 def test_a_nul_character_past_the_first_64_kib_is_not_a_traceback(pg_database, tmp_path):
     url = pg_database()
     header = ("respondent_id,submitted_at,role,uses_social_media,viewed_profile,"
@@ -622,4 +613,7 @@ def test_a_nul_character_past_the_first_64_kib_is_not_a_traceback(pg_database, t
                      + b"r\x00x,2018-09-12T10:00:00Z,student,yes,no,no,no,,no,no,\n")
     result = CliRunner().invoke(main, ["--database-url", url, "import", str(path)])
     assert crash(result) is None, crash(result)
-    command_outcome(result, (0, 0, 0), _pg_counts(url))
+    assert command_outcome(result, (0, 0, 0), _pg_counts(url)) is None
+    # Refused as a NUL in the first 64 KiB is, naming the line: header, 80 rows, then the NUL.
+    assert result.stderr == (f"error: {path}: line 82: a NUL character (byte 0x00 at column 2): "
+                             "binary data, not a CSV export; nothing from this file was stored\n")

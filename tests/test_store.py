@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
+import pandas as pd
 import pytest
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +16,7 @@ from data_loaders.db import WRITE
 from data_loaders.loader import load_responses
 from data_loaders.models import ImportRun, Response
 from data_loaders.store import Rejected
+from survey.questionnaire import QUESTION_IDS
 
 T0 = datetime(2018, 9, 12, 9, 0, tzinfo=timezone.utc)
 ANSWERS = {"role": "team_manager", "uses_social_media": "yes", "viewed_profile": "yes",
@@ -245,3 +247,104 @@ def test_ids_are_never_reused_after_the_newest_rows_are_removed(store_engine):
         newest = connection.scalar(select(Response.id)
                                    .where(Response.source_respondent_id == "r2"))
     assert newest > top
+
+
+# --- The bulk writer for imports ---------------------------------------------------------------
+
+
+def write_columns(engine: Engine, source: str, *batches: list[dict[str, object]],
+                  **kwargs) -> list[store.BatchResult]:
+    """Each batch through one :class:`store.ResponseWriter`, in one transaction."""
+    with engine.connect().execution_options(**WRITE) as connection, connection.begin():
+        writer = store.ResponseWriter(connection, source, **kwargs)
+        return [writer.write([str(r["source_respondent_id"]) for r in batch],
+                             pd.Series([r["submitted_at"] for r in batch],
+                                       dtype="datetime64[us, UTC]"),
+                             [[str(r[q]) for r in batch] for q in QUESTION_IDS])
+                for batch in batches]
+
+
+def stored_values(engine: Engine, source: str) -> list[tuple]:
+    """Every column the writers set, as the database holds it, by respondent id."""
+    columns = [getattr(Response, name) for name in ("source_respondent_id", "submitted_at",
+                                                    "is_demo", *QUESTION_IDS)]
+    with engine.connect() as connection:
+        return [tuple(r) for r in connection.execute(
+            select(*columns).where(Response.source == source)
+            .order_by(Response.source_respondent_id))]
+
+
+@pytest.mark.parametrize("already_stored", [False, True],
+                         ids=["first import, not looked up", "re-import, looked up"])
+def test_the_bulk_writer_stores_each_respondent_once(store_engine, already_stored):
+    if already_stored:
+        write(store_engine, "bulk", [row("r0")])
+    first, second, third = write_columns(
+        store_engine, "bulk",
+        [row("r1"), row("r2"), row("r1", 5)],       # r1 twice: the first is kept
+        [row("r2", 9), row("r3"), row("r0")],       # r2 from the batch before; r0 perhaps
+        [])
+    assert first == store.BatchResult(accepted=2, duplicates=1)
+    assert second == store.BatchResult(accepted=1 if already_stored else 2,
+                                       duplicates=2 if already_stored else 1)
+    assert third == store.BatchResult(accepted=0, duplicates=0)
+    with store_engine.connect() as connection:
+        kept = dict(connection.execute(
+            select(Response.source_respondent_id, Response.submitted_at)
+            .where(Response.source == "bulk")).all())
+    assert sorted(kept) == ["r0", "r1", "r2", "r3"]
+    assert store.utc(kept["r1"]) == T0 and store.utc(kept["r2"]) == T0
+
+
+def test_the_bulk_writer_stores_what_store_responses_stores(store_engine):
+    india = timezone(timedelta(hours=5, minutes=30))
+    rows_ = [row("a", submitted_at=datetime(2018, 9, 12, 23, 45, 10, 123456, tzinfo=india)),
+             row("b", submitted_at=datetime(2018, 11, 28, 19, 30, tzinfo=timezone.utc),
+                 aware_of_guidance="no", confident_guidance="not_asked", role="no_answer"),
+             row("c", submitted_at=datetime(1, 1, 2, tzinfo=timezone.utc)),
+             row("d", submitted_at=datetime(9999, 12, 30, 23, 59, 59, 999999,
+                                            tzinfo=timezone.utc))]
+    write(store_engine, "orm", rows_, is_demo=True)
+    write_columns(store_engine, "bulk", rows_, is_demo=True)
+    assert stored_values(store_engine, "bulk") == stored_values(store_engine, "orm")
+    with store_engine.connect() as connection:
+        times = connection.execute(
+            select(Response.submitted_at).where(Response.source == "bulk")
+            .order_by(Response.source_respondent_id)).scalars().all()
+    assert [store.utc(t) for t in times[:2]] == [
+        datetime(2018, 9, 12, 18, 15, 10, 123456, tzinfo=timezone.utc),
+        datetime(2018, 11, 28, 19, 30, tzinfo=timezone.utc)]
+    if store_engine.dialect.name == "sqlite":
+        with store_engine.connect() as connection:
+            text_ = connection.exec_driver_sql(
+                "SELECT submitted_at FROM responses WHERE source = 'bulk' "
+                "ORDER BY source_respondent_id").scalars().all()
+        assert text_ == ["2018-09-12 18:15:10.123456", "2018-11-28 19:30:00.000000",
+                         "0001-01-02 00:00:00.000000", "9999-12-30 23:59:59.999999"]
+
+
+def test_the_bulk_writer_sends_large_batches_in_several_statements(store_engine):
+    rows_ = [row(f"r{i}", i % 60) for i in range(store.BULK_ROWS * 2 + 7)]
+    [first] = write_columns(store_engine, "bulk", rows_[:store.BULK_ROWS + 3])
+    assert first == store.BatchResult(accepted=store.BULK_ROWS + 3, duplicates=0)
+    # A re-import: the first BULK_ROWS + 3 are looked up and left out, the rest stored.
+    [again] = write_columns(store_engine, "bulk", [*rows_, rows_[-1]])
+    assert again == store.BatchResult(accepted=store.BULK_ROWS + 4,
+                                      duplicates=store.BULK_ROWS + 4)
+    with store_engine.connect() as connection:
+        assert store.count_responses(connection) == store.BULK_ROWS * 2 + 7
+        last = connection.scalar(select(Response.submitted_at)
+                                 .where(Response.source_respondent_id == rows_[-1][
+                                     "source_respondent_id"]))
+    assert store.utc(last) == rows_[-1]["submitted_at"]
+
+
+def test_the_bulk_writer_writes_nothing_that_is_rolled_back(store_engine):
+    with store_engine.connect().execution_options(**WRITE) as connection:
+        with connection.begin() as transaction:
+            writer = store.ResponseWriter(connection, "bulk")
+            answers = [[ANSWERS[q]] for q in QUESTION_IDS]
+            assert writer.write(["r1"], pd.Series([T0], dtype="datetime64[us, UTC]"),
+                                answers).accepted == 1
+            transaction.rollback()
+    assert stored(store_engine) == []

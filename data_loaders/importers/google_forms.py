@@ -21,7 +21,7 @@ import pandas as pd
 
 from data_loaders.importers.layout import (ColumnLayout, Extracted, RawAnswers, describe_column,
                                            find_questions)
-from data_loaders.importers.timestamps import GOOGLE_FORMS_FORMATS
+from data_loaders.importers.timestamps import GOOGLE_FORMS_FORMATS, Instants
 from survey.questionnaire import match_answer, normalise
 
 TIME_COLUMN = "timestamp"
@@ -44,15 +44,17 @@ class GoogleFormsLayout(ColumnLayout):
     default_source = "google_forms"
     timestamp_formats = GOOGLE_FORMS_FORMATS
 
-    def adjust(self, answers: RawAnswers, cells: list[str]) -> tuple[RawAnswers, str | None]:
-        role = _role(answers[0])
-        return (answers if role is answers[0] else (role, *answers[1:])), None
+    def adjust(self, answers: list[RawAnswers]) -> None:
+        for row, raw in enumerate(answers):
+            role = _role(raw[0])
+            if role is not raw[0]:
+                answers[row] = (role, *raw[1:])
 
-    def respondent_ids(self, extracted: Extracted, instants: pd.Series,
+    def respondent_ids(self, extracted: Extracted, instants: Instants,
                        memory: dict[str, int]) -> list[str]:
         """A hash of instant and answers, then how many earlier rows had the same hash."""
         ids = []
-        for instant, answers in zip(instants, extracted.answers):
+        for instant, answers in zip(instants.utc, extracted.answers):
             when = "" if pd.isna(instant) else instant.isoformat()
             digest = hashlib.sha256("\x1f".join((when, *answers)).encode()).hexdigest()[:32]
             seen = memory.get(digest, 0)

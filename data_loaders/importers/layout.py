@@ -13,11 +13,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Callable, Mapping, Sequence
-
-import pandas as pd
+from typing import Mapping, Sequence
 
 from data_loaders.importers.sources import FileProblem, Record
+from data_loaders.importers.timestamps import Instants
 from survey.questionnaire import BY_ID, QUESTIONS, match_question
 
 RawAnswers = tuple[str, ...]
@@ -70,6 +69,13 @@ def pad(cells: list[str], width: int) -> list[str]:
     return cells
 
 
+def padded(rows: list[list[str]], width: int) -> list[list[str]]:
+    """``rows``, each row shorter than ``width`` padded with blank cells in place."""
+    for cells in [cells for cells in rows if len(cells) < width]:
+        pad(cells, width)
+    return rows
+
+
 class Layout(ABC):
     """Where the recognised values of one export format are."""
 
@@ -84,7 +90,6 @@ class Layout(ABC):
     timestamp_formats: tuple[str, ...]
     naive_zone: str | None = None
     """The zone of times without an offset, if fixed by the format (None: the --timezone)."""
-    timestamp_offsets: bool = True
 
     def __init__(self, width: int, ignored: Sequence[str]) -> None:
         self.width = width
@@ -94,7 +99,7 @@ class Layout(ABC):
     def extract(self, records: list[Record]) -> Extracted:
         """The recognised values of ``records``."""
 
-    def respondent_ids(self, extracted: Extracted, instants: pd.Series,
+    def respondent_ids(self, extracted: Extracted, instants: Instants,
                        memory: dict[str, int]) -> list[str]:
         """The respondent id of each record; the export's own unless it has none.
 
@@ -109,24 +114,19 @@ class ColumnLayout(Layout):
     def __init__(self, width: int, ignored: Sequence[str], *, id_column: int | None,
                  time_column: int, question_columns: dict[str, int]) -> None:
         super().__init__(width, ignored)
-        self._id = itemgetter(id_column) if id_column is not None else None
-        self._time = itemgetter(time_column)
-        self._answers: Callable[[list[str]], RawAnswers] = itemgetter(
-            *(question_columns[q.id] for q in QUESTIONS))
+        self._id = id_column
+        self._time = time_column
+        self._answers = itemgetter(*(question_columns[q.id] for q in QUESTIONS))
 
-    def adjust(self, answers: RawAnswers, cells: list[str]) -> tuple[RawAnswers, str | None]:
-        """A format's own reading of the answers; by default they are taken as written."""
-        return answers, None
+    def adjust(self, answers: list[RawAnswers]) -> None:
+        """A format's own reading of the answers, in place; by default they are taken as
+        written."""
 
     def extract(self, records: list[Record]) -> Extracted:
-        extracted = Extracted([], [], [], [], [])
-        get_id, get_time, get_answers = self._id, self._time, self._answers
-        for line, cells in records:
-            cells = pad(cells, self.width)
-            answers, problem = self.adjust(get_answers(cells), cells)
-            extracted.lines.append(line)
-            extracted.ids.append(get_id(cells).strip() if get_id else "")
-            extracted.times.append(get_time(cells))
-            extracted.answers.append(answers)
-            extracted.problems.append(problem)
-        return extracted
+        rows = padded([cells for _, cells in records], self.width)
+        answers: list[RawAnswers] = list(map(self._answers, rows))
+        self.adjust(answers)
+        ids = (list(map(str.strip, map(itemgetter(self._id), rows))) if self._id is not None
+               else [""] * len(rows))
+        return Extracted([line for line, _ in records], ids,
+                         list(map(itemgetter(self._time), rows)), answers, [None] * len(rows))

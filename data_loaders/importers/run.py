@@ -11,13 +11,16 @@ values (there are few), so the work left per row is a few lookups.
 from __future__ import annotations
 
 import gc
+import itertools
+import operator
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Iterator
+from typing import Iterator, cast
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 from tqdm import tqdm
@@ -25,8 +28,9 @@ from tqdm import tqdm
 from data_loaders import store
 from data_loaders.importers.detect import Detected
 from data_loaders.importers.layout import Extracted, RawAnswers
-from data_loaders.importers.timestamps import parse_instants
-from survey.questionnaire import QUESTION_IDS, InvalidResponse, validate
+from data_loaders.importers.timestamps import FIRST, LAST, Instants, parse_instants
+from survey.questionnaire import (NO_ANSWER, QUESTION_IDS, QUESTIONS, InvalidResponse,
+                                  match_answer, validate)
 
 CHUNK_ROWS = 10_000
 SHOWN_REASONS = 5
@@ -55,9 +59,8 @@ class ImportSummary:
     demo_kept: int = 0
 
 
-@lru_cache(maxsize=65_536)
-def _validated(answers: RawAnswers) -> Codes | str:
-    """Answer codes in questionnaire order, or the reason the answers are refused."""
+def _outcome(answers: RawAnswers) -> Codes | str:
+    """Answer codes in questionnaire order, or the reason :func:`validate` refuses them."""
     try:
         codes = validate(dict(zip(QUESTION_IDS, answers)))
     except InvalidResponse as error:
@@ -65,9 +68,103 @@ def _validated(answers: RawAnswers) -> Codes | str:
     return tuple(codes[q] for q in QUESTION_IDS)
 
 
-def _time_problem(raw: str) -> str:
+_refusal = lru_cache(maxsize=65_536)(_outcome)
+""":func:`_outcome` of raw answers not all known, remembered: a file can repeat a mistake."""
+
+_KNOWN_COMBINATIONS = 65_536
+"""Distinct combinations of raw answers remembered in one file (the generated export of a
+million rows in benchmarks/ holds some thirteen thousand)."""
+_KNOWN_SPELLINGS = 4_096
+"""Distinct raw answers remembered per question: every spelling of every answer, and more."""
+
+
+class _Answers:
+    """The answers of one file, checked once per distinct combination.
+
+    :func:`validate` takes some tens of microseconds (it folds every answer's spelling anew),
+    and a million rows hold some ten thousand distinct combinations of raw answers. Each raw
+    answer to a question is matched to its code once, each combination of codes checked once
+    (however it is spelled), and each combination of raw answers then costs one look-up: its
+    *number*: the index of its codes in :attr:`accepted`; :data:`UNKNOWN` if an answer is none
+    of its question's; or, below that, of the reason its codes are refused in :attr:`refusals`
+    (as ``UNKNOWN - 1 - index``). One integer a record, so that a chunk's numbers make an array.
+    """
+
+    UNKNOWN = -1
+
+    def __init__(self) -> None:
+        self._known: dict[RawAnswers, int] = {}
+        self._spellings: list[dict[str, str | None]] = [{} for _ in QUESTIONS]
+        self._checked: dict[tuple[str | None, ...], int] = {}
+        self.accepted: list[Codes] = []
+        self.refusals: list[str] = []
+        self._numbers: dict[Codes, int] = {}
+        self._by_question: list[list[str]] = [[] for _ in QUESTIONS]
+        self._arrays: list[np.ndarray] = []
+
+    def _code(self, question: int, raw: str) -> str | None:
+        spellings = self._spellings[question]
+        if raw in spellings:
+            return spellings[raw]
+        code = match_answer(QUESTION_IDS[question], raw)
+        if len(spellings) < _KNOWN_SPELLINGS:
+            spellings[raw] = code
+        return code
+
+    def reason(self, raw: RawAnswers, number: int) -> str:
+        """Why answers ``raw``, numbered ``number`` (below zero), are refused."""
+        if number == self.UNKNOWN:  # the reason names the first unknown answer as written
+            return cast(str, _refusal(raw))
+        return self.refusals[self.UNKNOWN - 1 - number]
+
+    def _number(self, raw: RawAnswers) -> int:
+        codes = tuple(self._code(question, answer) for question, answer in enumerate(raw))
+        if None in codes:
+            return self.UNKNOWN
+        number = self._checked.get(codes)
+        if number is None:
+            outcome = _outcome(tuple("" if code == NO_ANSWER else str(code) for code in codes))
+            if isinstance(outcome, str):
+                self.refusals.append(outcome)
+                number = self.UNKNOWN - len(self.refusals)
+            else:
+                number = self._numbers.setdefault(outcome, len(self.accepted))
+                if number == len(self.accepted):
+                    self.accepted.append(outcome)
+                    for column, code in zip(self._by_question, outcome):
+                        column.append(code)
+            self._checked[codes] = number
+        return number
+
+    def check(self, answers: list[RawAnswers]) -> np.ndarray:
+        """The number of each record's answers: see the class."""
+        found = list(map(self._known.get, answers))
+        if None in found:
+            new: dict[RawAnswers, int] = {}
+            for row in itertools.compress(itertools.count(), map(operator.is_, found,
+                                                                 itertools.repeat(None))):
+                raw = answers[row]
+                number = new.get(raw)
+                if number is None:
+                    number = new[raw] = self._number(raw)
+                found[row] = number
+            if len(self._known) + len(new) <= _KNOWN_COMBINATIONS:
+                self._known.update(new)
+        return np.array(found, dtype=np.int64)
+
+    def columns(self, numbers: np.ndarray) -> list[list[str]]:
+        """The accepted codes numbered ``numbers``, one column per question."""
+        if not self._arrays or len(self._arrays[0]) != len(self.accepted):
+            self._arrays = [np.array(column, dtype=object) for column in self._by_question]
+        return [array[numbers].tolist() for array in self._arrays]
+
+
+def _time_problem(raw: str, out_of_range: bool) -> str:
     if not raw.strip():
         return "no submission time"
+    if out_of_range:
+        return (f"submission time {raw.strip()[:40]!r} is out of range: not between "
+                f"{FIRST.astype('datetime64[D]')} and {LAST.astype('datetime64[D]')} in UTC")
     return f"submission time {raw.strip()[:40]!r} is not a date and time in the expected form"
 
 
@@ -79,7 +176,12 @@ def _id_problem(respondent_id: str) -> str:
 
 @dataclass
 class _Sorted:
-    rows: list[dict[str, object]] = field(default_factory=list)
+    """What becomes of a chunk's rows: those to store, column by column, and those refused."""
+
+    ids: list[str] = field(default_factory=list)
+    instants: pd.Series = field(default_factory=lambda: pd.Series(dtype="datetime64[us, UTC]"))
+    answers: list[list[str]] = field(default_factory=list)
+    """The codes of the rows to store, one column per question."""
     rejected: list[store.Rejected] = field(default_factory=list)
     duplicates: int = 0
 
@@ -87,9 +189,9 @@ class _Sorted:
 class _Respondents:
     """The respondents met so far in one file, with their answers and line.
 
-    A file can hold a million respondents, so each is kept as one integer (the line and the
-    index of its answers among the few distinct ones) rather than as a tuple: less memory, and
-    nothing the garbage collector has to walk through.
+    A file can hold a million respondents, so each is kept as one integer (the line, and the
+    number of its answers among the accepted combinations) rather than as a tuple: less memory,
+    and nothing the garbage collector has to walk through.
     """
 
     _SLOTS = 1 << 24
@@ -97,20 +199,25 @@ class _Respondents:
 
     def __init__(self) -> None:
         self._packed: dict[str, int] = {}
-        self._index: dict[Codes, int] = {}
-        self._codes: list[Codes] = []
 
-    def first(self, respondent: str, codes: Codes, line: int) -> tuple[Codes, int] | None:
-        """Remember ``respondent``; if it was met before, its earlier answers and line instead."""
+    def all_new(self, respondents: list[str], numbers: np.ndarray, lines: list[int]) -> bool:
+        """Remember ``respondents`` if none was met before, in this call or an earlier one; say
+        whether they were (if not, nothing is remembered: see :meth:`first`)."""
+        if len(set(respondents)) != len(respondents) or not self._packed.keys().isdisjoint(
+                respondents):
+            return False
+        packed = np.asarray(lines, dtype=np.int64) * self._SLOTS + numbers
+        self._packed.update(zip(respondents, packed.tolist()))
+        return True
+
+    def first(self, respondent: str, number: int, line: int) -> tuple[int, int] | None:
+        """Remember ``respondent``; if it was met before, the number of its earlier answers and
+        its line instead."""
         packed = self._packed.get(respondent)
         if packed is not None:
-            earlier_line, index = divmod(packed, self._SLOTS)
-            return self._codes[index], earlier_line
-        index = self._index.get(codes)
-        if index is None:
-            index = self._index[codes] = len(self._codes)
-            self._codes.append(codes)
-        self._packed[respondent] = line * self._SLOTS + index
+            earlier_line, earlier_number = divmod(packed, self._SLOTS)
+            return earlier_number, earlier_line
+        self._packed[respondent] = line * self._SLOTS + number
         return None
 
 
@@ -118,39 +225,67 @@ class _FileState:
     """What one import remembers from chunk to chunk."""
 
     def __init__(self) -> None:
+        self.answers = _Answers()
         self.respondents = _Respondents()
         self.layout_memory: dict[str, int] = {}
 
-    def sort(self, extracted: Extracted, ids: list[str], instants: pd.Series) -> _Sorted:
+    def sort(self, extracted: Extracted, ids: list[str], instants: Instants) -> _Sorted:
+        """Which rows of a chunk are stored, counted as duplicates, or refused and why.
+
+        The checks run over whole columns, so that a chunk in which every row is fine (the usual
+        case) costs a few passes in C; only refused and repeated rows are looked at one by one.
+        """
+        numbers = self.answers.check(extracted.answers)
+        usable = numbers >= 0
+        usable &= instants.utc.notna().to_numpy()
+        lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+        usable &= (lengths > 0) & (lengths <= MAX_ID_LENGTH)
+        if any(extracted.problems):
+            usable &= np.fromiter(map(operator.not_, extracted.problems), dtype=bool,
+                                  count=len(ids))
+        refused = [(row, self._problem(extracted, ids, instants, numbers, row))
+                   for row in np.flatnonzero(~usable).tolist()]
+        rows: list[int] = np.flatnonzero(usable).tolist()
+        every = len(rows) == len(ids)
+        respondents = ids if every else [ids[row] for row in rows]
+        lines = extracted.lines if every else [extracted.lines[row] for row in rows]
         result = _Sorted()
-        first, missing = self.respondents.first, pd.NaT
-        for line, respondent, raw_time, answers, problem, moment in zip(
-                extracted.lines, ids, extracted.times, extracted.answers, extracted.problems,
-                instants.dt.to_pydatetime().tolist()):
-            outcome = problem or _validated(answers)
-            if isinstance(outcome, str):
-                reason = outcome
-            elif moment is missing:
-                reason = _time_problem(raw_time)
-            elif not respondent or len(respondent) > MAX_ID_LENGTH:
-                reason = _id_problem(respondent)
-            else:
-                earlier = first(respondent, outcome, line)
+        if not self.respondents.all_new(respondents, numbers[rows], lines):
+            kept = []
+            for row, respondent, line in zip(rows, respondents, lines):
+                number = int(numbers[row])
+                earlier = self.respondents.first(respondent, number, line)
                 if earlier is None:
-                    row: dict[str, object] = dict(zip(QUESTION_IDS, outcome))
-                    row["source_respondent_id"] = respondent
-                    row["submitted_at"] = moment
-                    result.rows.append(row)
-                    continue
-                if earlier[0] == outcome:
+                    kept.append(row)
+                elif earlier[0] == number:
                     result.duplicates += 1
-                    continue
-                reason = (f"respondent id {respondent} appears earlier in the file "
-                          f"(line {earlier[1]}) with different answers")
-            raw = {"respondent_id": respondent, "submitted_at": raw_time,
-                   **dict(zip(QUESTION_IDS, answers))}
-            result.rejected.append(store.Rejected(line, raw, reason))
+                else:
+                    refused.append((row, f"respondent id {respondent} appears earlier in the "
+                                         f"file (line {earlier[1]}) with different answers"))
+            every = len(kept) == len(ids)
+            rows, respondents = kept, [ids[row] for row in kept]
+        result.ids = respondents
+        result.instants = instants.utc if every else instants.utc.iloc[rows]
+        result.answers = self.answers.columns(numbers[rows])
+        result.rejected = [self._rejected(extracted, ids, row, reason)
+                           for row, reason in sorted(refused)]
         return result
+
+    def _problem(self, extracted: Extracted, ids: list[str], instants: Instants,
+                 numbers: np.ndarray, row: int) -> str:
+        if extracted.problems[row] is not None:
+            return cast(str, extracted.problems[row])
+        if numbers[row] < 0:
+            return self.answers.reason(extracted.answers[row], int(numbers[row]))
+        if pd.isna(instants.utc.iloc[row]):
+            return _time_problem(extracted.times[row], bool(instants.out_of_range[row]))
+        return _id_problem(ids[row])
+
+    @staticmethod
+    def _rejected(extracted: Extracted, ids: list[str], row: int, reason: str) -> store.Rejected:
+        raw = {"respondent_id": ids[row], "submitted_at": extracted.times[row],
+               **dict(zip(QUESTION_IDS, extracted.answers[row]))}
+        return store.Rejected(extracted.lines[row], raw, reason)
 
 
 @contextmanager
@@ -199,14 +334,14 @@ def import_file(connection: Connection, detected: Detected, *, source: str | Non
                                    source=source, started_at=_now())
     summary = ImportSummary(file_name, detected.format, source, import_id)
     state = _FileState()
+    writer = store.ResponseWriter(connection, source)
     naive_zone = layout.naive_zone or zone
     with _fewer_collections(), _progress(detected, progress) as bar:
         for chunk in detected.export.chunks(chunk_rows, skip=layout.header_rows):
             extracted = layout.extract(chunk)
-            instants = parse_instants(extracted.times, layout.timestamp_formats, zone=naive_zone,
-                                      offsets=layout.timestamp_offsets)
+            instants = parse_instants(extracted.times, layout.timestamp_formats, zone=naive_zone)
             ids = layout.respondent_ids(extracted, instants, state.layout_memory)
-            _store_chunk(connection, summary, state.sort(extracted, ids, instants))
+            _store_chunk(connection, writer, summary, state.sort(extracted, ids, instants))
             bar.update(detected.export.position - bar.n)
     _settle_demo(connection, summary, keep_demo)
     store.finish_import(connection, import_id, accepted=summary.accepted,
@@ -215,8 +350,9 @@ def import_file(connection: Connection, detected: Detected, *, source: str | Non
     return summary
 
 
-def _store_chunk(connection: Connection, summary: ImportSummary, chunk: _Sorted) -> None:
-    result = store.store_responses_bulk(connection, summary.source, chunk.rows)
+def _store_chunk(connection: Connection, writer: store.ResponseWriter, summary: ImportSummary,
+                 chunk: _Sorted) -> None:
+    result = writer.write(chunk.ids, chunk.instants, chunk.answers)
     summary.accepted += result.accepted
     summary.duplicates += result.duplicates + chunk.duplicates
     summary.quarantined += store.quarantine(connection, summary.source, chunk.rejected,

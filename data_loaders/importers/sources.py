@@ -87,8 +87,22 @@ class ExportFile(ABC):
         return digest.hexdigest()
 
 
+class _NulByte(Exception):
+    """A NUL byte in a CSV file, at ``offset`` bytes from its start."""
+
+    def __init__(self, offset: int) -> None:
+        super().__init__(offset)
+        self.offset = offset
+
+
 class _CountingReader(io.RawIOBase):
-    """Passes bytes through, counting them, so progress can follow the file itself."""
+    """Passes bytes through, counting them, so progress can follow the file itself, and stops
+    at a NUL byte.
+
+    Only the head of a file is checked before it is recognised; a NUL further on would reach the
+    store (PostgreSQL refuses text holding one), so every block read is checked too, at the cost
+    of a scan of the bytes in C.
+    """
 
     def __init__(self, raw: io.BufferedReader) -> None:
         self._raw = raw
@@ -98,7 +112,12 @@ class _CountingReader(io.RawIOBase):
         return True
 
     def readinto(self, buffer) -> int:  # type: ignore[override]
-        read = self._raw.readinto(buffer) or 0
+        block = self._raw.read(len(buffer))
+        read = len(block)
+        buffer[:read] = block
+        nul = block.find(b"\x00")
+        if nul >= 0:
+            raise _NulByte(self.count + nul)
         self.count += read
         return read
 
@@ -123,6 +142,8 @@ class CsvFile(ExportFile):
                 yield reader, counter
             except UnicodeDecodeError:
                 raise FileProblem(self._decode_problem()) from None
+            except _NulByte as nul:
+                raise FileProblem(self._nul_problem(nul.offset)) from None
             except csv.Error as error:
                 raise FileProblem(f"line {reader.line_num}: not readable as CSV: "
                                   f"{_one_line(str(error))}") from None
@@ -135,6 +156,28 @@ class CsvFile(ExportFile):
                 yield previous + 1, cells
                 previous = reader.line_num
 
+    def chunks(self, size: int, *, skip: int = 0) -> Iterator[list[Record]]:
+        """As :meth:`ExportFile.chunks` does, in one loop (every row of a large file passes
+        through it), with :attr:`position` moved on once a chunk."""
+        with self._reader() as (reader, counter):
+            chunk: list[Record] = []
+            previous = 0
+            for cells in reader:
+                line, previous = previous + 1, reader.line_num
+                if not any(cells):
+                    continue
+                if skip:
+                    skip -= 1
+                    continue
+                chunk.append((line, cells))
+                if len(chunk) == size:
+                    self.position = counter.count
+                    yield chunk
+                    chunk = []
+            self.position = counter.count
+            if chunk:
+                yield chunk
+
     def _decode_problem(self) -> str:
         """Where the first byte that is not UTF-8 is, found by reading the file again by line."""
         decoder = codecs.getincrementaldecoder("utf-8-sig")()
@@ -146,6 +189,22 @@ class CsvFile(ExportFile):
                     return (f"line {number}: not valid UTF-8 (byte 0x{line[error.start]:02x} "
                             f"at column {error.start + 1}); save the export as CSV UTF-8")
         return "the end of the file is cut off in the middle of a character (not valid UTF-8)"
+
+    def _nul_problem(self, offset: int) -> str:
+        """Where the NUL byte at ``offset`` is, by line and column, as for a byte not UTF-8."""
+        line, start, at = 1, 0, 0
+        with self.path.open("rb") as binary:
+            while at < offset:
+                block = binary.read(min(READ_BUFFER, offset - at))
+                if not block:
+                    break
+                line += block.count(b"\n")
+                last = block.rfind(b"\n")
+                if last >= 0:
+                    start = at + last + 1
+                at += len(block)
+        return (f"line {line}: a NUL character (byte 0x00 at column {offset - start + 1}): "
+                "binary data, not a CSV export")
 
 
 _XLSX_ERRORS = (InvalidFileException, zipfile.BadZipFile, ParseError, SyntaxError, zlib.error,

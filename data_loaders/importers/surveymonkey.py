@@ -19,14 +19,14 @@ import csv
 import itertools
 from dataclasses import dataclass
 from datetime import timedelta
-from operator import itemgetter
+from operator import itemgetter, not_
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 import pandas as pd
 
 from data_loaders.importers.layout import (Extracted, Layout, RawAnswers, describe_column, pad,
-                                           require_questions)
+                                           padded, require_questions)
 from data_loaders.importers.sources import FileProblem, Record
 from data_loaders.importers.timestamps import SURVEYMONKEY_FORMATS
 from survey.questionnaire import (BY_ID, NO_ANSWER, NOT_ASKED, QUESTIONS, match_question,
@@ -79,7 +79,6 @@ class SurveyMonkeyLayout(Layout):
     default_source = "surveymonkey"
     header_rows = 2
     timestamp_formats = SURVEYMONKEY_FORMATS
-    timestamp_offsets = False
 
     def __init__(self, width: int, ignored: Sequence[str], *, id_column: int, time_column: int,
                  questions: Sequence[_Question]) -> None:
@@ -93,12 +92,24 @@ class SurveyMonkeyLayout(Layout):
         self._answers = itemgetter(*(q.answer for q in questions)) if simple else None
         self._role_other = questions[0].other
 
-    def _simple(self, cells: list[str]) -> tuple[RawAnswers, str | None]:
-        answers: RawAnswers = self._answers(cells)  # type: ignore[misc]
+    def _simple(self, rows: list[list[str]]) -> tuple[list[RawAnswers], list[str | None]]:
+        """Each question's own cell (the usual layout)."""
+        answers: list[RawAnswers] = list(map(self._answers, rows))  # type: ignore[arg-type]
         other = self._role_other
-        if other is not None and not answers[0].strip() and cells[other].strip():
-            answers = ("other", *answers[1:])
-        return answers, None
+        if other is not None:
+            roles = map(str.strip, map(itemgetter(0), answers))
+            for i in itertools.compress(itertools.count(), map(not_, roles)):
+                if rows[i][other].strip():
+                    answers[i] = ("other", *answers[i][1:])
+        return answers, [None] * len(rows)
+
+    def _expanded(self, rows: list[list[str]]) -> tuple[list[RawAnswers], list[str | None]]:
+        answers, problems = [], []
+        for cells in rows:
+            row_answers, problem = self._general(cells)
+            answers.append(row_answers)
+            problems.append(problem)
+        return answers, problems
 
     def _general(self, cells: list[str]) -> tuple[RawAnswers, str | None]:
         answers, problem = [], None
@@ -112,18 +123,11 @@ class SurveyMonkeyLayout(Layout):
         return tuple(answers), problem
 
     def extract(self, records: list[Record]) -> Extracted:
-        extracted = Extracted([], [], [], [], [])
-        read = self._simple if self._answers is not None else self._general
-        id_column, time_column, width = self._id, self._time, self.width
-        for line, cells in records:
-            cells = pad(cells, width)
-            answers, problem = read(cells)
-            extracted.lines.append(line)
-            extracted.ids.append(cells[id_column].strip())
-            extracted.times.append(cells[time_column])
-            extracted.answers.append(answers)
-            extracted.problems.append(problem)
-        return extracted
+        rows = padded([cells for _, cells in records], self.width)
+        answers, problems = (self._simple if self._answers is not None else self._expanded)(rows)
+        return Extracted([line for line, _ in records],
+                         list(map(str.strip, map(itemgetter(self._id), rows))),
+                         list(map(itemgetter(self._time), rows)), answers, problems)
 
 
 def _carried(first: list[str]) -> list[str]:
