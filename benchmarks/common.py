@@ -322,3 +322,25 @@ def ensure_debian_package(program: str, package: str) -> str | None:
         if shutil.which(program):
             break
     return shutil.which(program)
+
+
+def _wrk_seconds(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(value) * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[unit]
+
+
+def parse_wrk(text: str) -> dict:
+    """What wrk (run with ``--latency``) printed: requests/s, requests, non-2xx responses, socket
+    errors, and the p50 and p99 latencies in seconds."""
+    if "Requests/sec" not in text:
+        raise RuntimeError(f"wrk failed:\n{text}")
+    out = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)),
+           "requests": int(re.search(r"(\d+) requests in", text).group(1)),
+           "non2xx": int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", text))
+           else 0,
+           "errors": re.search(r"Socket errors:.*", text).group(0) if "Socket errors" in text
+           else ""}
+    for pct in ("50", "99"):
+        match = re.search(rf"^\s+{pct}(?:\.000)?%\s+(\S+)", text, re.MULTILINE)
+        out[f"p{pct}"] = _wrk_seconds(match.group(1)) if match else float("nan")
+    return out

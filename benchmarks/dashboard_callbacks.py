@@ -71,8 +71,8 @@ if __package__ in (None, ""):
 import requests  # noqa: E402
 
 from benchmarks.common import (DATA_DIR, PROJECT_ROOT, children, command_line,  # noqa: E402
-                               ensure_debian_package, machine, ms, process, rss_bytes,
-                               sqlite_store, sqlite_url, stats, table, write_section)
+                               ensure_debian_package, machine, ms, parse_wrk, process,
+                               rss_bytes, sqlite_store, sqlite_url, stats, table, write_section)
 
 GOAL_P95_MS = 25.0
 GOAL_THROUGHPUT_SHARE = 0.80
@@ -368,30 +368,14 @@ def sizes_on_the_wire(url: str, body: str) -> dict[str, object]:
 # --- wrk ---------------------------------------------------------------------------------------
 
 
-def _duration(text: str) -> float:
-    match = re.match(r"([\d.]+)(us|ms|s|m)", text)
-    value, unit = float(match.group(1)), match.group(2)
-    return value * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[unit]
-
-
 def run_wrk(wrk: str, url: str, bodies_file: Path, duration: int, connections: int) -> dict:
     argv = [wrk, "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "120s",
             "-s", str(LUA), f"{url}/"]
     result = subprocess.run(argv, env={**os.environ, "WRK_BODIES": str(bodies_file)},
                             capture_output=True, text=True, timeout=duration + 180)
-    text = result.stdout
-    if result.returncode != 0 or "Requests/sec" not in text:
+    if result.returncode != 0:
         raise RuntimeError(f"wrk failed: {result.stdout}\n{result.stderr}")
-    out = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)),
-           "requests": int(re.search(r"(\d+) requests in", text).group(1)),
-           "non2xx": int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", text))
-           else 0,
-           "errors": re.search(r"Socket errors:.*", text).group(0) if "Socket errors" in text
-           else ""}
-    for pct in ("50", "99"):
-        match = re.search(rf"^\s+{pct}(?:\.000)?%\s+(\S+)", text, re.MULTILINE)
-        out[f"p{pct}"] = _duration(match.group(1)) if match else float("nan")
-    return out
+    return parse_wrk(result.stdout)
 
 
 # --- The browser -------------------------------------------------------------------------------
@@ -748,7 +732,7 @@ def report(args, results: list[dict], state: dict, notes: list[str], wrk_version
                 + f" (RSS after the load {mb(worst)} MB, peak RSS while starting {mb(peak)} MB).",
                 f"- Not a goal, for context: both product workers were serving "
                 f"{r['boot']['product']:.0f} s after gunicorn started (each worker builds the app "
-                "and reads every response itself); the trivial app's took "
+                "and counts the store itself); the trivial app's took "
                 f"{r['boot']['trivial']:.0f} s. Worker timeouts logged: "
                 f"{r['worker_timeouts']['product']}.",
             ]

@@ -262,11 +262,6 @@ def probe_version(app: str, label: str, at: float) -> Version:
 # --- wrk ---------------------------------------------------------------------------------------
 
 
-def _seconds(text: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
-    return float(value) * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[unit]
-
-
 def wrk_argv(wrk: str, base: str, *, threads: int, connections: int, duration: float) -> list[str]:
     return [wrk, f"-t{threads}", f"-c{connections}", f"-d{int(duration)}s", "--latency",
             "--timeout", "60s", "-s", str(LUA), base]
@@ -277,25 +272,10 @@ def wrk_env(urls_file: Path, phase: str, pace_ms: int = 0) -> dict[str, str]:
             "WRK_PACE_MS": str(pace_ms)}
 
 
-def parse_wrk(text: str) -> dict:
-    if "Requests/sec" not in text:
-        raise RuntimeError(f"wrk failed:\n{text}")
-    out = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)),
-           "requests": int(re.search(r"(\d+) requests in", text).group(1)),
-           "non2xx": int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", text))
-           else 0,
-           "errors": re.search(r"Socket errors:.*", text).group(0) if "Socket errors" in text
-           else ""}
-    for pct in ("50", "99"):
-        match = re.search(rf"^\s+{pct}(?:\.000)?%\s+(\S+)", text, re.MULTILINE)
-        out[f"p{pct}"] = _seconds(match.group(1)) if match else float("nan")
-    return out
-
-
 def run_wrk(argv: list[str], env: dict[str, str], duration: float) -> dict:
     result = subprocess.run(argv, env=env, capture_output=True, text=True,
                             timeout=duration + 120)
-    return parse_wrk(result.stdout + result.stderr)
+    return common.parse_wrk(result.stdout + result.stderr)
 
 
 # --- Logs --------------------------------------------------------------------------------------
@@ -487,7 +467,7 @@ def paced_load(results: Results, phase: str, wrk: str, proxy: str, urls_file: Pa
         pass
     output, _ = running.communicate(timeout=length + 120)
     results.windows[phase].append((started_wall, time.time()))
-    return parse_wrk(output)
+    return common.parse_wrk(output)
 
 
 def main(argv: list[str]) -> int:
