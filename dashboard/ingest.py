@@ -27,6 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from dashboard.context import services
 from data_loaders import store
 from data_loaders.db import WRITE
+from data_loaders.importers.timestamps import EARLIEST, LATEST
 from survey.questionnaire import QUESTION_IDS, InvalidResponse, validate
 
 SOURCE = "api"
@@ -118,10 +119,14 @@ def _timestamp(value: Any) -> datetime:
     if not isinstance(value, str) or not value.strip():
         raise InvalidResponse("submitted_at is missing")
     try:
-        return store.utc(datetime.fromisoformat(value.strip()))
+        moment = store.utc(datetime.fromisoformat(value.strip()))
     except (ValueError, OverflowError):
         raise InvalidResponse(f"submitted_at {value[:40]!r} is not an ISO 8601 time in "
                               "years 1 to 9999") from None
+    if not EARLIEST <= moment <= LATEST:
+        raise InvalidResponse(f"submitted_at {value[:40]!r} is out of range: not between "
+                              f"{EARLIEST.date().isoformat()} and {LATEST.date().isoformat()} in UTC")
+    return moment
 
 
 def _row(item: Any) -> dict[str, Any]:

@@ -75,6 +75,26 @@ def test_a_batch_with_bad_rows_gets_422_reasons_and_quarantine(client, url):
     assert stored(url) == 1
 
 
+@pytest.mark.parametrize("moment", ["0001-01-01T12:00:00+00:00", "9999-12-31T00:00:00Z",
+                                    "0001-01-02T00:00:00+01:00"])
+def test_times_too_near_the_ends_of_the_calendar_are_refused(client, url, moment):
+    # A day inside years 1 to 9999 in UTC, so that every time zone can show the time back.
+    reply = client.post("/api/v1/responses", json=response("edge", submitted_at=moment),
+                        headers=AUTH)
+    assert reply.status_code == 422
+    reason = reply.get_json()["results"][0]["reason"]
+    assert "is out of range: not between 0001-01-02 and 9999-12-30 in UTC" in reason
+    assert stored(url) == 0
+
+
+def test_times_just_inside_the_range_are_stored(client, url):
+    for n, moment in enumerate(["0001-01-02T00:00:00Z", "9999-12-30T23:59:59+00:00"]):
+        reply = client.post("/api/v1/responses", json=response(f"in{n}", submitted_at=moment),
+                            headers=AUTH)
+        assert reply.status_code == 201, reply.get_json()
+    assert stored(url) == 2
+
+
 @pytest.mark.parametrize("headers, status", [
     ({}, 401), ({"Authorization": "Bearer wrong"}, 401), ({"Authorization": TOKEN}, 401),
 ])

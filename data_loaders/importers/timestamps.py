@@ -15,6 +15,7 @@ told apart from a time that cannot be read.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Sequence
 
 import numpy as np
@@ -39,6 +40,9 @@ LAST = np.datetime64("9999-12-30T23:59:59.999999", "us")
 """The instants accepted, in UTC: a day inside the years 1 to 9999, so that an instant stays
 within them in every time zone (PostgreSQL gives a time in the session's zone, and Python's
 datetime, through which every reader of the store goes, holds no year 0 or 10000)."""
+EARLIEST = FIRST.astype(datetime).replace(tzinfo=timezone.utc)
+LATEST = LAST.astype(datetime).replace(tzinfo=timezone.utc)
+""":data:`FIRST` and :data:`LAST` as Python datetimes, for values checked one at a time."""
 
 
 @dataclass
