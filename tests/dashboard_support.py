@@ -22,20 +22,26 @@ _ids = count(1)
 START = datetime(2018, 9, 12, 9, 0, tzinfo=timezone.utc)
 
 
-def responses(spec: list[tuple[int, tuple[str, ...]]], *, start: datetime = START) -> list[dict]:
+def responses(spec: list[tuple[int, tuple[str, ...]]], *,
+              start: datetime | None = None) -> list[dict]:
     """Rows for ``store.store_responses`` from ``(how many, (eight codes))`` pairs; "" is a blank
-    answer (and, for question 6 after a question 5 that is not yes, "not asked")."""
+    answer (and, for question 6 after a question 5 that is not yes, "not asked").
+
+    Respondent ids are unique across calls. Responses are a minute apart: after every response
+    made before (from :data:`START`), or from ``start`` when it is given."""
     rows = []
+    index = count(1)
     for times, answers in spec:
         for _ in range(times):
             n = next(_ids)
+            minutes = n if start is None else next(index)
             codes = dict(zip(QUESTION_IDS, answers))
             for qid, code in codes.items():
                 if code == "":
                     codes[qid] = ("not_asked" if qid == "confident_guidance"
                                   and codes["aware_of_guidance"] != "yes" else "no_answer")
             rows.append({"source_respondent_id": f"t{n}",
-                         "submitted_at": start + timedelta(minutes=n), **codes})
+                         "submitted_at": (start or START) + timedelta(minutes=minutes), **codes})
     return rows
 
 

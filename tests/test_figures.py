@@ -18,15 +18,19 @@ from dashboard.figures import (breakdown_figure, comparison_figure, crosstab_fig
                                describe_comparisons, describe_question, question_figure,
                                suppressed_figure, timeline_figure)
 from data_loaders.loader import to_frame
-from tests.dashboard_support import FIXTURE, responses
+from tests.dashboard_support import FIXTURE, START, responses
 
 MINIMUM = 10
 
 
 @pytest.fixture(scope="module")
-def cube():
-    rows = [(i, r["submitted_at"], False, *(r[q] for q in list(r)[2:]))
-            for i, r in enumerate(responses(FIXTURE), start=1)]
+def rows():
+    return [(i, r["submitted_at"], False, *(r[q] for q in list(r)[2:]))
+            for i, r in enumerate(responses(FIXTURE, start=START), start=1)]
+
+
+@pytest.fixture(scope="module")
+def cube(rows):
     return Cube.from_frame(to_frame(rows))
 
 
@@ -136,7 +140,8 @@ def test_breakdown_figure_has_a_trace_for_each_answer_and_a_bar_for_each_group(e
 
 def test_timeline_figure_counts_the_responses_and_their_margin(every_figure):
     responses_line, margin_line = every_figure["timeline"]["data"]
-    # All 45 who answered question 2 arrived on the first day; 1.96 * sqrt(0.25 / 45) = 14.6%.
+    # All 45 who answered question 2 arrived on the first day, a minute apart from 09:01;
+    # 1.96 * sqrt(0.25 / 45) = 14.6%.
     assert responses_line["x"] == ["2018-09-12T00:00:00+00:00"] and responses_line["y"] == [45]
     assert margin_line["y"] == [14.6] and margin_line["yaxis"] == "y2"
     layout = every_figure["timeline"]["layout"]
