@@ -97,6 +97,20 @@ class _Encoded:
     content_type: str
 
 
+HELD_DATA_MAX_AGE = 1.0
+"""Seconds a worker may answer a page callback without asking the store for new rows, when the
+browser already holds the data version the worker has: nothing it shows can go back in time, and
+new rows reach the page at most this much later. Any other request asks the store first."""
+
+
+def _held_version(body: dict) -> Any:
+    """The data version the browser says it holds (the ``data-version`` input), if it says."""
+    inputs = body.get("inputs")
+    return next((item.get("value") for item in inputs
+                 if isinstance(item, dict) and item.get("id") == ids.VERSION),
+                None) if isinstance(inputs, list) else None
+
+
 class ResponseCache:
     """The responses of the :func:`cached_render` callbacks, as Dash encoded them, remembered
     per request inputs, host and data version (at most ``size``, the least recently used
@@ -152,7 +166,9 @@ class ResponseCache:
             return None
         if body["output"] not in self.outputs:
             return None
-        snapshot = self.live.snapshot()
+        snapshot = self.live.snapshot(max_age=HELD_DATA_MAX_AGE)
+        if snapshot.version != _held_version(body):
+            snapshot = self.live.snapshot()
         key = self._key(body, snapshot.version)
         if key is None:
             return None

@@ -68,13 +68,16 @@ class LiveData:
     def __post_init__(self) -> None:
         self.feed = ResponseFeed(self.engine)
 
-    def snapshot(self) -> Snapshot:
-        """The current data, refreshed first if the last check is older than ``min_interval``.
+    def snapshot(self, max_age: float | None = None) -> Snapshot:
+        """The current data, refreshed first if the last check is older than ``min_interval``
+        (or than ``max_age``, when that is longer: for a reader who already holds this data, and
+        so loses nothing if newer data waits that long).
 
         Never fails: when the store has not been readable since the process started, an empty
         snapshot that says so stands in, and pages show that rather than an error.
         """
-        if self._snapshot is None or self.clock() - self._checked >= self.min_interval:
+        interval = self.min_interval if max_age is None else max(max_age, self.min_interval)
+        if self._snapshot is None or self.clock() - self._checked >= interval:
             self.refresh()
         assert self._snapshot is not None
         return self._snapshot

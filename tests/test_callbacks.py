@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 
 import pytest
 
@@ -157,3 +158,43 @@ def test_the_remembered_responses_are_bounded(app, client, renders):
 def test_malformed_requests_are_left_to_dash(app, client, body):
     assert post(client, body).status_code != 200
     assert len(app.server.extensions[RESPONSES]) == 0
+
+
+@pytest.fixture
+def store_queries(store):
+    """Statements the app sends to the store (SQLAlchemy's own event on the engine's class)."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    sent = []
+
+    def count(conn, cursor, statement, *args):
+        sent.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count)
+    yield sent
+    event.remove(Engine, "before_cursor_execute", count)
+
+
+def test_a_browser_holding_the_current_data_is_answered_without_asking_the_store(
+        app, client, store, store_queries):
+    version = app.server.extensions[context.EXTENSION].live.snapshot().version
+    body = request_for("overview-content", "?role=social_worker", version)
+    post(client, body)
+    store_queries.clear()
+    # Within a second of the last look at the store, and the browser already holds this data:
+    # nothing it is shown can be older than what it has, so the store is not asked again.
+    assert responses_in_view(post(client, body)) == "22"
+    assert store_queries == []
+    # A browser naming any other version makes the worker look at the store first.
+    post(client, request_for("overview-content", "?role=social_worker", "0-0-0"))
+    assert store_queries != []
+
+
+def test_new_rows_reach_a_browser_holding_the_old_data_within_a_second(app, client, store):
+    live = app.server.extensions[context.EXTENSION].live
+    body = request_for("overview-content", "?role=social_worker", live.snapshot().version)
+    assert responses_in_view(post(client, body)) == "22"
+    add(store[1], responses(ONE_MORE))
+    time.sleep(context.HELD_DATA_MAX_AGE)
+    assert responses_in_view(post(client, body)) == "23"
