@@ -29,7 +29,7 @@ from dashboard.figures import (Figure, breakdown_figure, comparison_figure, cros
                                describe_crosstab, describe_question, describe_timeline,
                                hidden_rows_text, question_figure, suppressed_text,
                                timeline_figure)
-from survey.questionnaire import BY_ID, QUESTIONS
+from survey.questionnaire import BY_ID, QUESTIONS, Question
 
 UK_SOURCE = ("Community Care survey of UK child welfare and social care professionals "
              "(launched 12 September 2018); live results")
@@ -69,6 +69,15 @@ class Chart:
         return view.summary.responses if not view.summary.suppressed else None
 
 
+
+def question_notes(question: Question, percentages: str) -> list[str]:
+    """The notes every chart of one question carries: its wording, what the percentages are of,
+    and when it was asked."""
+    notes = [f"Question {question.number}: {question.text}", percentages]
+    if question.asked_when:
+        notes.append("Asked only of those aware of the guidance (question 5 yes).")
+    return notes
+
 def _question_chart(question_id: str) -> Chart:
     question = BY_ID[question_id]
 
@@ -84,10 +93,8 @@ def _question_chart(question_id: str) -> Chart:
 
     def notes(view: View) -> list[str]:
         result = view.summary.question(question_id)
-        notes = [f"Question {question.number}: {question.text}",
-                 "Percentages of those who answered; 95% Wilson intervals."]
-        if question.asked_when:
-            notes.append("Asked only of those aware of the guidance (question 5 yes).")
+        notes = question_notes(question, "Percentages of those who answered; 95% Wilson "
+                                         "intervals.")
         if result.suppressed:
             notes.append(f"Not shown: fewer than {view.min_cell_size} responses, or a group "
                          "within this view too small to show safely.")
@@ -241,10 +248,8 @@ def _by_role_chart(choices: dict[str, str]) -> Chart:
 
     def notes(view: View) -> list[str]:
         result = split(view)
-        notes = [f"Question {question.number}: {question.text}",
-                 "Percentages of those in each role group who answered; 95% Wilson intervals."]
-        if question.asked_when:
-            notes.append("Asked only of those aware of the guidance (question 5 yes).")
+        notes = question_notes(question, "Percentages of those in each role group who answered; "
+                                         "95% Wilson intervals.")
         if result.suppressed:
             notes.append(f"Not shown by role: a group has fewer than {view.min_cell_size} "
                          "answers.")

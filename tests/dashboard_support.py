@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from werkzeug.serving import make_server
 
 from dashboard.app import create_app
+from data_loaders.bootstrap import open_store
 from data_loaders import store
 from data_loaders.db import WRITE
 from survey.questionnaire import QUESTION_IDS
@@ -62,6 +63,14 @@ FIXTURE = [
     (2, ("social_worker", "", "yes", "yes", "yes", "yes", "yes", "yes")),
 ]
 
+
+
+def fixture_store(directory) -> tuple[str, Engine]:
+    """A fresh SQLite store in ``directory`` holding :data:`FIXTURE`: its URL and engine."""
+    url = f"sqlite:///{directory / 'store.sqlite3'}"
+    engine = open_store(url)
+    add(engine, responses(FIXTURE))
+    return url, engine
 
 def settings_for(url: str, **overrides) -> Settings:
     values = dict(database_url=url, demo_responses=0, min_cell_size=10, refresh_seconds=1.0)

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from data_loaders.bootstrap import open_store
-from tests.dashboard_support import FIXTURE, add, build_app, responses
+from tests.dashboard_support import add, build_app, fixture_store, responses
 
 COMPRESSED = ("/api/v1/summary?role=social_worker", "/embed/uk-and-us",
               "/embed/viewed_profile.json?social_media=yes")
@@ -17,10 +16,7 @@ PATHS = (*COMPRESSED, "/api/v1/summary.csv")
 
 @pytest.fixture
 def store(tmp_path):
-    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
-    engine = open_store(url)
-    add(engine, responses(FIXTURE))
-    return url, engine
+    return fixture_store(tmp_path)
 
 
 @pytest.fixture

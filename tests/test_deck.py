@@ -15,7 +15,7 @@ from analysis.views import Filter
 from dashboard import charts
 from dashboard.context import current_view
 from data_loaders.bootstrap import open_store
-from tests.dashboard_support import FIXTURE, add, build_app, responses
+from tests.dashboard_support import FIXTURE, add, build_app, fixture_store, responses
 
 QUERY = "role=social_worker&social_media=yes"
 ONE_MORE = [(1, ("social_worker", "yes", "yes", "no", "no", "", "no", "no"))]
@@ -140,9 +140,7 @@ def test_bad_filters_are_refused_like_the_api(client):
 
 
 def test_unchanged_data_gets_304_and_new_data_a_new_deck(tmp_path):
-    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
-    engine = open_store(url)
-    add(engine, responses(FIXTURE))
+    url, engine = fixture_store(tmp_path)
     client = build_app(url, refresh_seconds=0.001).server.test_client()
     first = client.get("/export/deck.pdf?role=social_worker")
     etag = first.headers["ETag"]

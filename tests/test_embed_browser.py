@@ -14,8 +14,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from analysis.views import Filter
 from dashboard.embeds import freeze, snippet
-from data_loaders.bootstrap import open_store
-from tests.dashboard_support import FIXTURE, add, build_app, responses, serve
+from tests.dashboard_support import add, build_app, fixture_store, responses, serve
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=15_000)
@@ -24,10 +23,7 @@ ONE_MORE = [(1, ("social_worker", "yes", "yes", "no", "no", "", "no", "no"))]
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('embeds') / 'store.sqlite3'}"
-    engine = open_store(url)
-    add(engine, responses(FIXTURE))
-    return url, engine
+    return fixture_store(tmp_path_factory.mktemp("embeds"))
 
 
 @pytest.fixture(scope="module")

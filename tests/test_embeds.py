@@ -13,19 +13,15 @@ import pytest
 from PIL import Image
 
 from dashboard.embeds import freeze
-from data_loaders.bootstrap import open_store
 from analysis.views import Filter
-from tests.dashboard_support import FIXTURE, add, build_app, responses
+from tests.dashboard_support import add, build_app, fixture_store, responses
 
 ONE_MORE = [(1, ("social_worker", "yes", "yes", "no", "no", "", "no", "no"))]
 
 
 @pytest.fixture
 def store(tmp_path):
-    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
-    engine = open_store(url)
-    add(engine, responses(FIXTURE))
-    return url, engine
+    return fixture_store(tmp_path)
 
 
 @pytest.fixture
