@@ -200,7 +200,8 @@ def breakdown_figure(result: Breakdown, min_cell_size: int) -> Figure:
 
 
 def timeline_figure(line: Timeline) -> Figure:
-    """Responses so far, day by day, with the margin of error they give."""
+    """Responses so far, day by day, with the margin of error they give. Each day is marked,
+    so that a single day shows, and the two lines differ in shape as well as colour."""
     days = [day.isoformat() for day in line.days]
     layout = _layout("Responses so far, and the margin of error they give", 320,
                      legend={"orientation": "h", "y": -0.2})
@@ -212,10 +213,12 @@ def timeline_figure(line: Timeline) -> Figure:
                         "title": {"text": "Margin of error (points)"}, "fixedrange": True}
     return {"data": [
         {"type": "scatter", "x": days, "y": np.asarray(line.cumulative).tolist(),
-         "name": "Responses", "mode": "lines", "line": {"color": UK, "width": 2}},
+         "name": "Responses", "mode": "lines+markers", "line": {"color": UK, "width": 2},
+         "marker": {"color": UK, "size": 6, "symbol": "circle"}},
         {"type": "scatter", "x": days, "y": np.round(line.margin, 1).tolist(),
-         "name": "Margin of error, 95% (right axis)", "yaxis": "y2", "mode": "lines",
-         "line": {"color": US, "dash": "dot"}},
+         "name": "Margin of error, 95% (right axis)", "yaxis": "y2", "mode": "lines+markers",
+         "line": {"color": US, "dash": "dot"},
+         "marker": {"color": US, "size": 6, "symbol": "diamond"}},
     ], "layout": layout}
 
 

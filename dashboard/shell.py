@@ -10,7 +10,7 @@ from dash import ALL, MATCH, Input, Output, State, ctx, dcc, html, no_update
 from flask import request
 
 from analysis.views import Filter, group_mask, public_mask
-from dashboard import deck, embeds, ids, query
+from dashboard import charts, deck, embeds, ids, query
 from dashboard.live import LiveData, Snapshot
 from dashboard.pages import present
 from survey.questionnaire import ROLE_CODES
@@ -115,6 +115,14 @@ def as_of_text(snapshot: Snapshot) -> str:
     return f"Data as of {snapshot.as_of.strftime('%d %b %Y %H:%M:%S UTC')}"
 
 
+def chart_title(chart_ref: str) -> str:
+    """The title of the chart ``chart_ref`` names (a chart's id and its choices, as
+    :func:`dashboard.embeds.chart_ref` writes them), as its embed page shows it."""
+    chart_id, _, choices = chart_ref.partition("?")
+    chart = charts.chart_for(chart_id, query.parse(choices))
+    return chart.title if chart is not None else chart_id
+
+
 def nav_links(search: str) -> list:
     return [dcc.Link(page["name"], href=page["relative_path"] + (search or ""),
                      className="nav-link")
@@ -188,10 +196,11 @@ def register(app: dash.Dash, live: LiveData) -> None:
         chart_id = ctx.triggered_id["chart"]
         path = embeds.freeze(chart_id, query.filter_from_search(search))
         src = request.host_url.rstrip("/") + path
+        snippet = embeds.snippet(src, chart_title(chart_id))
         return [html.Label("Frozen embed (these numbers, for ever):",
                            htmlFor=f"frozen-{chart_id}"),
-                dcc.Textarea(id=f"frozen-{chart_id}", value=embeds.snippet(src, chart_id),
-                             readOnly=True, className="snippet", rows=4)]
+                dcc.Textarea(id=f"frozen-{chart_id}", value=snippet, readOnly=True,
+                             className="snippet", rows=4)]
 
     @app.callback(Output(ids.NAV, "children"), Input(ids.URL, "search"))
     def keep_filters_across_pages(search):

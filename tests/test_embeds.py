@@ -358,6 +358,38 @@ def test_a_frozen_crosstab_keeps_its_choices(app, client):
     assert frozen["rows"] == chart_json(client, CROSSTAB.format(suffix=".json"))["rows"]
 
 
+def frozen_snippet(client, chart_ref: str, search: str) -> str:
+    """The snippet the freeze button's callback sends for the chart ``chart_ref`` names, as
+    the browser asks for it."""
+    button = {"chart": chart_ref, "type": "freeze"}
+    body = {"output": '{"chart":["MATCH"],"type":"frozen-snippet"}.children',
+            "outputs": {"id": {"chart": chart_ref, "type": "frozen-snippet"},
+                        "property": "children"},
+            "inputs": [{"id": button, "property": "n_clicks", "value": 1}],
+            "state": [{"id": "url", "property": "search", "value": search}],
+            "changedPropIds": [json.dumps(button, separators=(",", ":")) + ".n_clicks"]}
+    response = client.post("/_dash-update-component", data=json.dumps(body),
+                           content_type="application/json")
+    assert response.status_code == 200, response.data[:300]
+    [children] = [output["children"] for output in response.get_json()["response"].values()]
+    [snippet] = [node["props"]["value"] for node in children if node["type"] == "Textarea"]
+    return snippet
+
+
+@pytest.mark.parametrize("chart_ref, live", [
+    ("crosstab?columns=viewed_for_evidence&rows=viewed_profile", CROSSTAB.format(suffix=".json")),
+    ("by-role?by_role=viewed_profile", "/embed/by-role.json?by_role=viewed_profile"),
+])
+def test_a_frozen_snippet_is_titled_as_the_chart_not_by_its_reference(client, chart_ref, live):
+    snippet = frozen_snippet(client, chart_ref, "?role=social_worker")
+    iframe = re.search(r'<iframe src="http://localhost(?P<path>/embed/frozen/[^"]+)" '
+                       r'title="(?P<title>[^"]*)"', snippet)
+    assert iframe, snippet
+    assert "?" not in iframe["title"]
+    assert iframe["title"] == chart_json(client, live)["title"]
+    assert iframe["title"] == chart_json(client, f"{iframe['path']}.json")["title"]
+
+
 @pytest.mark.parametrize("path", [
     "/embed/crosstab?rows=role", "/embed/crosstab?rows=no_such_question",
     "/embed/crosstab?rows=viewed_profile&columns=viewed_profile",

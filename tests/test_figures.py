@@ -148,6 +148,16 @@ def test_timeline_figure_counts_the_responses_and_their_margin(every_figure):
     assert layout["xaxis"]["type"] == "date" and layout["yaxis"]["title"]["text"] == "Responses"
 
 
+def test_a_one_day_timeline_shows_its_points(every_figure):
+    # One day of responses: a line through one point draws nothing, so each point is marked,
+    # the two by shape as well as colour.
+    responses_line, margin_line = every_figure["timeline"]["data"]
+    assert len(responses_line["x"]) == len(margin_line["x"]) == 1
+    assert "markers" in responses_line["mode"] and "markers" in margin_line["mode"]
+    assert responses_line["marker"]["size"] > 0
+    assert responses_line["marker"]["symbol"] != margin_line["marker"]["symbol"]
+
+
 def test_suppressed_figure_has_its_title_and_reason_only():
     figure = suppressed_figure("Q1. Role", "Not shown: too few")
     assert figure["data"] == []
