@@ -1,21 +1,25 @@
-"""Pieces of page shared by several pages: chart cards, number tables, headline figures."""
+"""Pieces of page shared by several pages: chart cards, number tables, headline figures.
+
+Built as the JSON Dash sends (:mod:`dashboard.markup`): the overview alone returns eight cards of
+these on every new view."""
 
 from __future__ import annotations
 
 import functools
 import re
 
-from dash import dcc, html
 
 from analysis.summary import QuestionResult
 from dashboard.figures import Figure
+from dashboard.markup import Markup, dcc, html
 
 
+@functools.lru_cache(maxsize=1024)
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-def graph(figure: Figure, name: str, *, graph_id: str | None = None) -> dcc.Graph:
+def graph(figure: Figure, name: str, *, graph_id: str | None = None) -> Markup:
     """A chart with the toolbar's image download named after it."""
     return dcc.Graph(
         id=graph_id or f"chart-{slug(name)}", figure=figure,
@@ -28,7 +32,7 @@ def graph(figure: Figure, name: str, *, graph_id: str | None = None) -> dcc.Grap
         className="chart")
 
 
-def numbers_table(result: QuestionResult) -> html.Table | html.P:
+def numbers_table(result: QuestionResult) -> Markup:
     if result.suppressed:
         return html.P("Not shown: too few responses in this view.")
     rows = [html.Tr([html.Td(a.label), html.Td(str(a.count)), html.Td(f"{a.percent:.1f}%"),
@@ -37,18 +41,17 @@ def numbers_table(result: QuestionResult) -> html.Table | html.P:
     if result.question.asked_when:
         footer.append(f" Not asked (question 5 not yes): {result.not_asked}.")
     return html.Div([
-        html.Table([
-            html.Thead(html.Tr([html.Th("Answer", scope="col"), html.Th("Count", scope="col"),
-                                html.Th("Percent", scope="col"),
-                                html.Th("95% interval", scope="col")])),
-            html.Tbody(rows),
-        ], className="numbers"),
+        html.Table([_NUMBERS_HEADER, html.Tbody(rows)], className="numbers"),
         html.P(footer, className="base-note"),
     ])
 
 
+_NUMBERS_HEADER = html.Thead(html.Tr([html.Th(heading, scope="col") for heading in
+                                      ("Answer", "Count", "Percent", "95% interval")]))
+
+
 def chart_card(title: str, chart, description: str, details=None, *, card_id: str | None = None,
-               share=None):
+               share=None) -> Markup:
     """A chart with its text alternative (read by screen readers, shown on request)."""
     return html.Section([
         chart,
@@ -59,7 +62,7 @@ def chart_card(title: str, chart, description: str, details=None, *, card_id: st
     ], className="card", id=card_id, **{"aria-label": title})
 
 
-def headline(label: str, value: str, note: str | None = None, *, tile_id: str | None = None):
+def headline(label: str, value: str, note: str | None = None, *, tile_id: str | None = None) -> Markup:
     return html.Div([html.P(value, className="headline-value"),
                      html.P(label, className="headline-label"),
                      html.P(note or "", className="headline-note")],
@@ -68,7 +71,7 @@ def headline(label: str, value: str, note: str | None = None, *, tile_id: str | 
 
 @functools.lru_cache(maxsize=1024)
 def share_panel(chart_id: str, search: str, host_url: str, title: str,
-                freeze_as: str | None = None) -> html.Details:
+                freeze_as: str | None = None) -> Markup:
     """Embed snippets, images and the numbers behind one chart (the same for every version of
     the data, so made once for each view and host). ``search`` is the filter and the chart's
     own choices; ``freeze_as`` names the chart and its choices for freezing (see

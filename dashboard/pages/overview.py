@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dash
-from dash import Input, Output, callback, html
+from dash import Input, Output, callback
 
 from dashboard import ids, query
 from flask import request
@@ -11,6 +11,7 @@ from flask import request
 from dashboard.components import chart_card, graph, headline, numbers_table, share_panel
 from dashboard.context import View, cached_render, current_view
 from dashboard.figures import describe_question, question_figure
+from dashboard.markup import Markup, html
 
 dash.register_page(__name__, path="/", name="Overview", order=0,
                    title="Overview: survey of UK social care professionals")
@@ -28,7 +29,7 @@ def _percent_yes(view: View, question_id: str) -> str:
     return "–" if yes is None else f"{yes.percent:.1f}%"
 
 
-def headlines(view: View) -> html.Div:
+def headlines(view: View) -> Markup:
     last = view.snapshot.cube.last_submitted
     return html.Div([
         headline("responses in this view", f"{view.summary.responses:,}",
@@ -46,6 +47,7 @@ def headlines(view: View) -> html.Div:
 
 def question_cards(view: View, search: str) -> list:
     cards = []
+    host_url = request.host_url
     for result in view.summary.questions:
         question = result.question
         name = f"q{question.number}-{question.id}"
@@ -54,7 +56,7 @@ def question_cards(view: View, search: str) -> list:
             graph(question_figure(result, view.min_cell_size), name),
             describe_question(result, view.min_cell_size),
             numbers_table(result), card_id=f"card-{question.id}",
-            share=share_panel(question.id, search, request.host_url,
+            share=share_panel(question.id, search, host_url,
                               f"Q{question.number}. {question.short_title}")))
     return cards
 
