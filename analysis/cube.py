@@ -32,6 +32,9 @@ RADICES = tuple(len(q.stored_codes) for q in QUESTIONS)
 """How many values each question's index can take: a cell's eight indices, read as the digits of
 one number in these bases, order the cells as the cube keeps them."""
 _ROLE, _SOCIAL = QUESTION_INDEX["role"], QUESTION_INDEX["uses_social_media"]
+MARGIN_OFFSETS = np.cumsum((0, *RADICES[:-1]))
+"""Where each question's answers start on the last axis of :attr:`Cube.margins`."""
+MARGIN_WIDTH = sum(RADICES)
 _HOUR_RADICES = (RADICES[_ROLE], RADICES[_SOCIAL])
 
 
@@ -122,6 +125,23 @@ class Cube:
     @cached_property
     def _hour_keys(self) -> np.ndarray:
         return _ravel_hours(self.hours)
+
+    @cached_property
+    def margins(self) -> np.ndarray:
+        """Responses per role, answer to question 2 and answer to each question: an array of
+        shape (roles, question 2 answers, :data:`MARGIN_WIDTH`), indexed by the roles' and
+        question 2's indices in their ``stored_codes`` and, on the last axis, by each answer's
+        index in its question's ``stored_codes`` plus the question's :data:`MARGIN_OFFSETS`.
+
+        Whatever roles and answer to question 2 a view keeps, every question's counts in it are
+        a sum of these rows: a few hundred numbers, however many cells the cube has. Worked
+        out on first use, once per cube."""
+        roles, answers = RADICES[_ROLE], RADICES[_SOCIAL]
+        rows = (self.cells[:, _ROLE].astype(np.int64) * answers + self.cells[:, _SOCIAL]) * MARGIN_WIDTH
+        codes = rows[:, None] + self.cells.astype(np.int64) + MARGIN_OFFSETS
+        totals = np.bincount(codes.ravel(), weights=np.repeat(self.counts, len(RADICES)),
+                             minlength=roles * answers * MARGIN_WIDTH)
+        return totals.astype(np.int64).reshape(roles, answers, MARGIN_WIDTH)
 
 
 def _ravel_cells(cells: np.ndarray) -> np.ndarray:

@@ -13,9 +13,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 
-from analysis.cube import QUESTION_INDEX, Cube
-from analysis.views import (Filter, Grouping, QuestionSafety, group_mask, question_safety,
-                            view_mask)
+from analysis.cube import MARGIN_OFFSETS, Cube, code_index
+from analysis.views import Filter, Grouping, QuestionSafety, question_safety, view_totals
 from survey.questionnaire import BY_ID, MISSING_CODES, QUESTIONS, Question
 
 
@@ -56,8 +55,19 @@ class Summary:
 
 def one_decimal(value: float) -> float:
     """Rounded to one decimal, halves away from zero as readers expect (6.25 -> 6.3), not to
-    even as Python's round does."""
-    return float(Decimal(repr(float(value))).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+    even as Python's round does: the number as it is written (its shortest repr) is rounded.
+
+    Only a repr with exactly two decimals, the second a 5, is a half; any other value lies on
+    the same side of the half as its repr, where Python's correctly rounded ``round`` agrees
+    (checked against the decimal rounding of every repr in the tests)."""
+    value = float(value)
+    text = repr(value)
+    if text[-1] == "5" and text[-3:-2] == "." and text[-2:-1].isdigit():
+        return float(Decimal(text).quantize(_TENTH, rounding=ROUND_HALF_UP))
+    return round(value, 1)
+
+
+_TENTH = Decimal("0.1")
 
 
 def wilson(count, base) -> tuple[np.ndarray, np.ndarray]:
@@ -73,31 +83,28 @@ def wilson(count, base) -> tuple[np.ndarray, np.ndarray]:
     return np.where(zero, 0.0, low * 100), np.where(zero, 0.0, high * 100)
 
 
-def question_counts(cube: Cube, mask: np.ndarray, question: Question) -> np.ndarray:
-    """Responses per stored code of ``question`` among the cells in ``mask``."""
-    column = cube.cells[mask, QUESTION_INDEX[question.id]]
-    return np.bincount(column, weights=cube.counts[mask],
-                       minlength=len(question.stored_codes)).astype(np.int64)
-
-
-def question_result(question: Question, counts: np.ndarray, min_cell_size: int, *,
+def question_result(question: Question, counts, min_cell_size: int, *,
                     suppress: bool = False,
-                    intervals: tuple[np.ndarray, np.ndarray] | None = None) -> QuestionResult:
-    """Results from the counts per stored code; ``suppress`` hides them whatever the base.
-    ``intervals`` are the answers' Wilson intervals when already worked out."""
+                    intervals: tuple[list[float], list[float]] | None = None) -> QuestionResult:
+    """Results from the counts per stored code (a sequence of whole numbers); ``suppress``
+    hides them whatever the base. ``intervals`` are the answers' Wilson intervals (lows and
+    highs, as percentages) when already worked out."""
+    counts = [int(n) for n in counts]
     answered = counts[: len(question.codes)]
-    base = int(answered.sum())
+    base = sum(answered)
     missing = dict(zip(question.stored_codes[len(question.codes):], counts[len(question.codes):]))
     suppressed = suppress or base < min_cell_size
     answers: tuple[AnswerResult, ...] = ()
     if not suppressed:
-        low, high = intervals if intervals is not None else wilson(answered, base)
+        if intervals is None:
+            low, high = wilson(answered, base)
+            intervals = low.tolist(), high.tolist()
         answers = tuple(
-            AnswerResult(code, question.label_of(code), int(n), one_decimal(100 * n / base),
+            AnswerResult(code, question.label_of(code), n, one_decimal(100 * n / base),
                          (one_decimal(lo), one_decimal(hi)))
-            for code, n, lo, hi in zip(question.codes, answered, low, high))
-    return QuestionResult(question, base, int(missing.get(MISSING_CODES[0], 0)),
-                          int(missing.get(MISSING_CODES[1], 0)), suppressed, answers)
+            for code, n, lo, hi in zip(question.codes, answered, *intervals))
+    return QuestionResult(question, base, missing.get(MISSING_CODES[0], 0),
+                          missing.get(MISSING_CODES[1], 0), suppressed, answers)
 
 
 def _small(n: int, min_cell_size: int) -> bool:
@@ -115,45 +122,63 @@ def summarise(cube: Cube, grouping: Grouping, view: Filter, min_cell_size: int,
     A question is suppressed when fewer than ``min_cell_size`` answered it in the view, or when
     :func:`analysis.views.question_safety` does not allow the view to show it. ``safe`` may be
     passed in when several views of the same cube are summarised.
+
+    Every question is counted from the cube's margins (:attr:`analysis.cube.Cube.margins`), and
+    all the intervals are worked out in one vectorised call.
     """
     view = grouping.resolve(view)
     safe = safe if safe is not None else safety(cube, grouping, min_cell_size)
-    mask = view_mask(cube, grouping, view)
-    responses = int(cube.counts[mask].sum())
-    others = [q for q in QUESTIONS if q.id != "role"]
-    counts = [question_counts(cube, mask, q) for q in others]
-    intervals = _intervals([(c[: len(q.codes)], int(c[: len(q.codes)].sum()))
-                            for q, c in zip(others, counts)])
-    results = {q.id: question_result(q, c, min_cell_size, intervals=i,
+    totals = view_totals(cube, grouping, view).tolist()
+    counts = {q.id: totals[start:start + len(q.stored_codes)]
+              for q, start in zip(QUESTIONS, MARGIN_OFFSETS.tolist())}
+    groups = view.roles or grouping.groups
+    role_codes = counts.pop("role")
+    responses = sum(role_codes)
+    by_group = [sum(role_codes[code_index("role", code)] for code in grouping.role_codes((group,)))
+                for group in groups]
+    answered = [counts[q.id][: len(q.codes)] for q in _ANSWERED_QUESTIONS]
+    *intervals, role_intervals = _intervals([*answered, by_group])
+    results = {q.id: question_result(q, counts[q.id], min_cell_size, intervals=i,
                                      suppress=(responses < min_cell_size
                                                or not safe[q.id].allows(view, grouping)))
-               for q, c, i in zip(others, counts, intervals)}
-    results["role"] = role_result(cube, mask, grouping, view, min_cell_size)
+               for q, i in zip(_ANSWERED_QUESTIONS, intervals)}
+    results["role"] = _role_result(groups, grouping, by_group, min_cell_size, role_intervals)
     return Summary(view, responses, responses < min_cell_size,
                    tuple(results[q.id] for q in QUESTIONS))
 
 
-def _intervals(answers: list[tuple[np.ndarray, int]]) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The Wilson intervals of several questions' answered counts (each with its base)."""
-    counts = np.concatenate([c for c, _ in answers])
-    bases = np.concatenate([np.full(len(c), base) for c, base in answers])
+_ANSWERED_QUESTIONS = tuple(q for q in QUESTIONS if q.id != "role")
+"""The questions summarised by their answers (question 1 is summarised by role group)."""
+
+
+def _split(items: list, sizes: list[int]) -> list[list]:
+    parts, start = [], 0
+    for size in sizes:
+        parts.append(items[start:start + size])
+        start += size
+    return parts
+
+
+def _intervals(answered: list[list[int]]) -> list[tuple[list[float], list[float]]]:
+    """The Wilson intervals (percentages) of several questions' answered counts, each question
+    with its own base (the sum of its counts), in one vectorised call."""
+    counts = [n for group in answered for n in group]
+    bases = [sum(group) for group in answered for _ in group]
     low, high = wilson(counts, bases)
-    ends = np.cumsum([len(c) for c, _ in answers])[:-1]
-    return list(zip(np.split(low, ends), np.split(high, ends)))
+    sizes = [len(group) for group in answered]
+    return list(zip(_split(low.tolist(), sizes), _split(high.tolist(), sizes)))
 
 
-def role_result(cube: Cube, mask: np.ndarray, grouping: Grouping, view: Filter,
-                min_cell_size: int) -> QuestionResult:
+def _role_result(groups: tuple[str, ...], grouping: Grouping, counts: list[int],
+                 min_cell_size: int,
+                 intervals: tuple[list[float], list[float]]) -> QuestionResult:
     """Question 1 by role group: small roles, and "no answer", only ever appear pooled."""
     question = BY_ID["role"]
-    groups = view.roles or grouping.groups
-    counts = np.array([int(cube.counts[mask & group_mask(cube, grouping, g)].sum()) for g in groups])
-    base = int(counts.sum())
+    base = sum(counts)
     if base < min_cell_size:
         return QuestionResult(question, base, 0, 0, True, ())
-    low, high = wilson(counts, base)
     answers = tuple(
-        AnswerResult(g, grouping.label(g), int(n), one_decimal(100 * n / base),
+        AnswerResult(g, grouping.label(g), n, one_decimal(100 * n / base),
                      (one_decimal(lo), one_decimal(hi)))
-        for g, n, lo, hi in zip(groups, counts, low, high))
+        for g, n, lo, hi in zip(groups, counts, *intervals))
     return QuestionResult(question, base, 0, 0, False, answers)

@@ -8,13 +8,16 @@ statsmodels), and against values worked out independently.
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Decimal
 from statistics import NormalDist
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from analysis.cube import Cube
-from analysis.summary import summarise, wilson
+from analysis.summary import one_decimal, summarise, wilson
 from analysis.views import POOLED, Filter, group_roles
 from tests.analysis_fixtures import frame, people
 
@@ -286,3 +289,31 @@ def test_questions_in_questionnaire_order():
     summary = summary_of(5)
     assert [q.question.number for q in summary.questions] == [1, 2, 3, 4, 5, 6, 7, 8]
     assert summary.question("knows_who_to_ask").question.number == 8
+
+
+def _written_half_up(value: float) -> float:
+    """The definition: the number as written (its repr), rounded half away from zero."""
+    return float(Decimal(repr(float(value))).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (6.25, 6.3), (6.35, 6.4), (1.15, 1.2), (2.675, 2.7), (0.05, 0.1), (-0.05, -0.1),
+    (-6.25, -6.3), (6.2499999, 6.2), (100 * 1 / 8, 12.5), (100 * 5 / 8, 62.5), (41.25, 41.3),
+    (41.249999999999996, 41.2), (0.0, 0.0), (99.95, 100.0), (1e16, 1e16),
+])
+def test_one_decimal_rounds_the_written_number_half_up(value, expected):
+    assert one_decimal(value) == expected == _written_half_up(value)
+
+
+def test_one_decimal_agrees_with_decimal_rounding_on_every_percentage_of_small_bases():
+    for base in range(1, 1001):
+        for count in range(base + 1):
+            value = 100 * count / base
+            assert one_decimal(value) == _written_half_up(value), (count, base)
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e15, max_value=1e15)
+       | st.integers(-10**6, 10**6).map(lambda k: k / 100)
+       | st.integers(-10**7, 10**7).map(lambda k: k / 1000))
+def test_one_decimal_agrees_with_decimal_rounding(value):
+    assert repr(one_decimal(value)) == repr(_written_half_up(value))

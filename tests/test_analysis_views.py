@@ -12,11 +12,13 @@ from __future__ import annotations
 import itertools
 import random
 
+import numpy as np
 import pytest
 
-from analysis.cube import Cube
+from analysis.cube import MARGIN_OFFSETS, MARGIN_WIDTH, Cube
 from analysis.summary import summarise
-from analysis.views import POOLED, POOLED_LABEL, Filter, InvalidFilter, group_roles
+from analysis.views import (POOLED, POOLED_LABEL, Filter, InvalidFilter, group_roles, view_mask,
+                            view_totals)
 from survey.questionnaire import QUESTIONS, ROLE_CODES
 from tests.analysis_fixtures import frame, parsed, people
 
@@ -455,3 +457,22 @@ def test_question_answered_by_few_is_hidden_from_social_media_views():
     # Question 5 is answered by everyone in each atom (10 and 6): shown in every view.
     q5 = summarise(cube, g, Filter((), "no"), 5).question("aware_of_guidance")
     assert not q5.suppressed and q5.answer("yes").count == 2 and q5.answer("no").count == 4
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_view_totals_from_the_margins_equal_counting_the_views_cells(seed):
+    """Every view's answers counted from the cube's margins, against counting the cells the
+    view's mask keeps one by one."""
+    cube = Cube.from_frame(frame(random_specs(seed, 150)))
+    for minimum in (1, 5):
+        grouping = group_roles(cube, minimum)
+        for size in range(len(grouping.groups) + 1):
+            for roles in itertools.combinations(grouping.groups, size):
+                for social_media in (None, "yes", "no"):
+                    view = Filter(roles, social_media)
+                    mask = view_mask(cube, grouping, view)
+                    expected = np.zeros(MARGIN_WIDTH, dtype=np.int64)
+                    for cell, count in zip(cube.cells[mask], cube.counts[mask]):
+                        for column, code in enumerate(cell):
+                            expected[MARGIN_OFFSETS[column] + code] += count
+                    assert view_totals(cube, grouping, view).tolist() == expected.tolist(), view
