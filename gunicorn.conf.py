@@ -25,3 +25,12 @@ access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
 # gunicorn's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl), shared by
 # every server that user runs on the machine; this app does not use it.
 control_socket_disable = True
+
+
+def post_worker_init(worker):
+    """Once the worker has built the app: what it built (modules, the app, the counts) lives as
+    long as the worker, so the cyclic garbage collector is told to leave it alone instead of
+    walking it again on each of its full collections."""
+    import gc
+
+    gc.freeze()

@@ -24,8 +24,6 @@ from pathlib import Path
 from typing import Any, Iterator
 from xml.etree.ElementTree import ParseError
 
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 
 HEAD_BYTES = 64 * 1024
 """How much of a file is checked before anything else is read: enough to see what it is."""
@@ -207,9 +205,14 @@ class CsvFile(ExportFile):
                 "binary data, not a CSV export")
 
 
-_XLSX_ERRORS = (InvalidFileException, zipfile.BadZipFile, ParseError, SyntaxError, zlib.error,
-                EOFError, KeyError, ValueError, IndexError, OSError)
-"""What openpyxl raises on a damaged workbook."""
+def _xlsx_errors() -> tuple[type[BaseException], ...]:
+    """What openpyxl raises on a damaged workbook. openpyxl is read when a workbook is first
+    opened: the dashboard's workers import this module (for the ingestion API's checks) but
+    never read a workbook."""
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    return (InvalidFileException, zipfile.BadZipFile, ParseError, SyntaxError, zlib.error,
+            EOFError, KeyError, ValueError, IndexError, OSError)
 
 
 def _text(value: object) -> str:
@@ -237,7 +240,10 @@ class XlsxFile(ExportFile):
         return self._rows
 
     def _cells(self) -> Iterator[Record]:
+        from openpyxl import load_workbook
+
         number = 0
+        errors = _xlsx_errors()
         try:
             workbook = load_workbook(self.path, read_only=True, data_only=True)
             try:
@@ -248,7 +254,7 @@ class XlsxFile(ExportFile):
                     yield number, [_text(value) for value in values]
             finally:
                 workbook.close()
-        except _XLSX_ERRORS as error:
+        except errors as error:
             where = f"row {number + 1}: " if number else ""
             detail = _one_line(str(error))[:120]
             raise FileProblem(f"{where}not a readable XLSX workbook ({detail})") from None
