@@ -137,7 +137,8 @@ class Cube:
         a sum of these rows: a few hundred numbers, however many cells the cube has. Worked
         out on first use, once per cube."""
         roles, answers = RADICES[_ROLE], RADICES[_SOCIAL]
-        rows = (self.cells[:, _ROLE].astype(np.int64) * answers + self.cells[:, _SOCIAL]) * MARGIN_WIDTH
+        row = self.cells[:, _ROLE].astype(np.int64) * answers + self.cells[:, _SOCIAL]
+        rows = row * MARGIN_WIDTH
         codes = rows[:, None] + self.cells.astype(np.int64) + MARGIN_OFFSETS
         totals = np.bincount(codes.ravel(), weights=np.repeat(self.counts, len(RADICES)),
                              minlength=roles * answers * MARGIN_WIDTH)

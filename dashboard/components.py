@@ -62,7 +62,8 @@ def chart_card(title: str, chart, description: str, details=None, *, card_id: st
     ], className="card", id=card_id, **{"aria-label": title})
 
 
-def headline(label: str, value: str, note: str | None = None, *, tile_id: str | None = None) -> Markup:
+def headline(label: str, value: str, note: str | None = None, *,
+             tile_id: str | None = None) -> Markup:
     return html.Div([html.P(value, className="headline-value"),
                      html.P(label, className="headline-label"),
                      html.P(note or "", className="headline-note")],

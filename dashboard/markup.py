@@ -10,13 +10,14 @@ about 15 of the 20 milliseconds of a new view at any store size; plain dicts tak
 millisecond, and orjson (plotly's JSON engine when it is installed) writes them without a
 Python-level walk.
 
-The arguments are still checked against the component's own list of properties, so a misspelt
-property fails at once, as it does with Dash's classes. Use these builders for what callbacks
-return; a page's static ``layout`` may use either.
+The arguments are still checked against the component's own properties, required ones included,
+so a misspelt or missing property fails at once, as it does with Dash's classes. Use these
+builders for what callbacks return; a page's static ``layout`` may use either.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from dash import dcc as _dcc
@@ -29,11 +30,23 @@ class UnknownProperty(TypeError):
     """A property the component does not have (Dash raises a TypeError too)."""
 
 
-def _properties(cls: type) -> tuple[frozenset[str], tuple[str, ...]]:
-    """A component's property names and the prefixes (``data-``, ``aria-``) under which it takes
-    any property. Dash sets both per instance, so they are read from an empty one."""
-    empty = cls()
-    return frozenset(empty._prop_names), tuple(empty._valid_wildcard_attributes)
+def _properties(cls: type) -> tuple[frozenset[str], tuple[str, ...], frozenset[str]]:
+    """A component's property names, the prefixes (``data-``, ``aria-``) under which it takes
+    any property, and its required properties. Dash sets the first two per instance, so they
+    are read from an empty one; the required ones are those its constructor asks for."""
+    empty = cls.__new__(cls)
+    required: list[str] = []
+    while True:
+        try:
+            cls.__init__(empty, **dict.fromkeys(required))
+            break
+        except TypeError as error:
+            missing = re.search(r"Required argument `(.+?)`", str(error))
+            if missing is None or missing.group(1) in required:
+                raise
+            required.append(missing.group(1))
+    return (frozenset(empty._prop_names), tuple(empty._valid_wildcard_attributes),
+            frozenset(required))
 
 
 class _Library:
@@ -52,7 +65,7 @@ class _Library:
 
 def _builder(cls: type):
     namespace, type_ = cls._namespace, cls._type
-    names, wildcards = _properties(cls)
+    names, wildcards, required = _properties(cls)
     takes_children = "children" in names
 
     def build(*children: Any, **props: Any) -> Markup:
@@ -66,10 +79,13 @@ def _builder(cls: type):
         for key in props:
             if key not in names and not key.startswith(wildcards):
                 raise UnknownProperty(f"{namespace}.{type_} has no property {key!r}")
+        if required and not required <= props.keys():
+            raise TypeError(f"{namespace}.{type_} requires {sorted(required - props.keys())}")
         return {"props": props, "type": type_, "namespace": namespace}
 
     build.__name__ = build.__qualname__ = type_
-    build.__doc__ = f"The JSON of ``{cls.__module__.rsplit('.', 1)[0]}.{type_}`` with these properties."
+    library = cls.__module__.rsplit(".", 1)[0]
+    build.__doc__ = f"The JSON of ``{library}.{type_}`` with these properties."
     return build
 
 

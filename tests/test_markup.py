@@ -85,27 +85,54 @@ def _components(node):
 LIBRARIES = {"dash_html_components": dash_html, "dash_core_components": dash_dcc}
 
 
-def test_every_component_the_overview_sends_is_one_dash_accepts(tmp_path):
-    """Each component in the overview's response, rebuilt with Dash's own class from its type
-    and properties, gives back the very same JSON."""
+def _page_requests() -> dict[str, dict]:
+    """What the browser sends for each page's render callback."""
+    by_search = {content: {"output": f"{content}.children",
+                           "outputs": {"id": content, "property": "children"},
+                           "inputs": [{"id": "url", "property": "search", "value": ""},
+                                      {"id": "data-version", "property": "data", "value": None}],
+                           "changedPropIds": ["url.search"]}
+                 for content in ("overview-content", "compare-content", "live-content")}
+    outputs = [{"id": "explore-content-crosstab", "property": "children"},
+               {"id": "explore-content-breakdown", "property": "children"}]
+    explore = {"output": "..explore-content-crosstab.children...explore-content-breakdown"
+                         ".children..",
+               "outputs": outputs, "changedPropIds": ["url.search"],
+               "inputs": by_search["overview-content"]["inputs"]}
+    methodology = {"output": "methodology-content.children",
+                   "outputs": {"id": "methodology-content", "property": "children"},
+                   "inputs": [{"id": "url", "property": "pathname", "value": "/methodology"}],
+                   "changedPropIds": ["url.pathname"]}
+    return {**by_search, "explore": explore, "methodology": methodology}
+
+
+def test_every_component_a_page_sends_is_one_dash_accepts(tmp_path):
+    """Each component in each page's response, rebuilt with Dash's own class from its type and
+    properties, gives back the very same JSON."""
     from dashboard.app import create_app
 
-    url, engine = fixture_store(tmp_path)
-    app = create_app(settings_for(url))
-    body = {"output": "overview-content.children",
-            "outputs": {"id": "overview-content", "property": "children"},
-            "inputs": [{"id": "url", "property": "search", "value": ""},
-                       {"id": "data-version", "property": "data", "value": None}],
-            "changedPropIds": ["url.search"]}
-    response = app.server.test_client().post("/_dash-update-component", json=body)
-    assert response.status_code == 200
-    found = list(_components(response.get_json()["response"]))
-    assert {c["type"] for c in found} >= {"Graph", "Section", "Table", "Td", "Textarea", "Button"}
-    for component in found:
-        cls = getattr(LIBRARIES[component["namespace"]], component["type"])
-        props = dict(component["props"])
-        props.pop("children", None)
-        rebuilt = dash_json(cls(**props))
-        rebuilt["props"].pop("children", None)
-        mine = dict(component, props=props)
-        assert rebuilt == mine
+    url, _engine = fixture_store(tmp_path)
+    client = create_app(settings_for(url)).server.test_client()
+    seen = set()
+    for page, body in _page_requests().items():
+        response = client.post("/_dash-update-component", json=body)
+        assert response.status_code == 200, page
+        found = list(_components(response.get_json()["response"]))
+        assert found, page
+        for component in found:
+            seen.add(component["type"])
+            cls = getattr(LIBRARIES[component["namespace"]], component["type"])
+            props = dict(component["props"])
+            props.pop("children", None)
+            rebuilt = dash_json(cls(**props))
+            rebuilt["props"].pop("children", None)
+            assert rebuilt == dict(component, props=props), page
+    assert seen >= {"Graph", "Section", "Table", "Td", "Textarea", "Button", "Link", "Details"}
+
+
+def test_required_properties_are_required_as_dash_requires_them():
+    with pytest.raises(TypeError):
+        dash_dcc.Link("Exit")
+    with pytest.raises(TypeError, match=r"Link requires \['href'\]"):
+        markup.dcc.Link("Exit")
+    assert markup.dcc.Link("Exit", href="/") == dash_json(dash_dcc.Link("Exit", href="/"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dash
-from dash import Input, Output, callback, html
+from dash import Input, Output, callback
 
 from analysis.benchmark import Comparison, Study, compare
 from dashboard import ids, query
@@ -12,6 +12,7 @@ from flask import request
 from dashboard.components import graph, share_panel
 from dashboard.context import cached_render, current_view
 from dashboard.figures import comparison_figure, describe_comparisons
+from dashboard.markup import Markup, html
 
 dash.register_page(__name__, path="/uk-and-us", name="UK and US", order=1,
                    title="UK and US: survey of UK social care professionals")
@@ -33,7 +34,7 @@ def verdict(comparison: Comparison) -> str:
                    else " (95% interval includes 0)")
 
 
-def comparison_rows(comparisons: tuple[Comparison, ...]) -> html.Table:
+def comparison_rows(comparisons: tuple[Comparison, ...]) -> Markup:
     header = ["UK question", "US scenario (had done it)", "UK", "US", "UK minus US",
               "Reading", "How the wordings differ"]
     rows = []
@@ -51,7 +52,7 @@ def comparison_rows(comparisons: tuple[Comparison, ...]) -> html.Table:
                        html.Tbody(rows)], className="numbers comparison-table")
 
 
-def context_only(study: Study) -> html.Section:
+def context_only(study: Study) -> Markup:
     items = [html.Li(f"{f.display} said it is acceptable in some situations to search for a "
                      f"client {f.scenario}.") for f in study.figures if not f.comparisons]
     return html.Section([
@@ -61,7 +62,7 @@ def context_only(study: Study) -> html.Section:
         html.Ul(items)], className="card")
 
 
-def sources(study: Study) -> html.Section:
+def sources(study: Study) -> Markup:
     return html.Section([
         html.H2("About the benchmark"),
         html.P([html.Strong("Source: "), study.citation, " ",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, html, no_update
+from dash import Input, Output, State, callback, no_update
 from flask import request
 
 from analysis.crosstab import CROSSTAB_QUESTIONS, breakdown, crosstab
@@ -15,6 +15,7 @@ from dashboard.context import cached_render, current_view
 from dashboard.embeds import chart_ref
 from dashboard.figures import (breakdown_figure, crosstab_figure, describe_breakdown,
                                describe_chi_square, describe_crosstab, hidden_rows_text)
+from dashboard.markup import html
 from survey.questionnaire import BY_ID, QUESTIONS
 
 dash.register_page(__name__, path="/explore", name="Explore", order=2,

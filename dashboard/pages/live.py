@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import dash
-from dash import Input, Output, callback, html
+from dash import Input, Output, callback
 from flask import request
 
 from analysis.timeline import TARGET_MARGIN, needed_for, timeline
@@ -13,6 +13,7 @@ from dashboard import ids, query
 from dashboard.components import graph, headline, share_panel
 from dashboard.context import current_view
 from dashboard.figures import describe_timeline, timeline_figure
+from dashboard.markup import html
 
 dash.register_page(__name__, path="/live", name="Live", order=3,
                    title="Live responses: survey of UK social care professionals")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dash
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, callback
 
 from analysis.benchmark import load_study
 from analysis.timeline import needed_for
 from analysis.views import POOLED_LABEL
 from dashboard import ids
 from dashboard.context import services
+from dashboard.markup import Markup, dcc, html
 from survey.questionnaire import QUESTIONS
 
 dash.register_page(__name__, path="/methodology", name="Methodology", order=4,
@@ -22,7 +23,7 @@ def layout(**_query):
     return html.Div(id=CONTENT, className="page prose")
 
 
-def questions_table() -> html.Table:
+def questions_table() -> Markup:
     rows = []
     for q in QUESTIONS:
         answers = ", ".join(a.label for a in q.answers)
