@@ -22,8 +22,11 @@ All three receive the very request the browser sends for the overview's ``render
   (so a slow patch of the shared machine hits both), then the naive app's (bounded by
   ``--naive-budget`` seconds); p50 and p95;
 * throughput: Debian's ``wrk`` (installed with apt-get when missing and run as root) on loopback
-  with a small Lua script (benchmarks/wrk_post.lua) cycling over four filters, the product and the
-  trivial app alternately for ``--wrk-rounds`` rounds, then the naive app once;
+  with a small Lua script (benchmarks/wrk_post.lua: a new connection per request, so that both
+  workers share the load) cycling over four filters, the product and the
+  trivial app alternately for ``--wrk-rounds`` rounds, then the naive app once; the share of the
+  trivial app's throughput is the median over the rounds of each round's ratio (a slow patch of
+  the shared machine hits both runs of a round);
 * memory of each gunicorn worker (RSS, PSS, peak RSS, from /proc) after the load;
 * bytes of one filter change: the callback's response with and without ``Accept-Encoding: gzip``
   (and what gzip would make of it), and in Chromium the bytes of every request one click on a
@@ -122,7 +125,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--naive-budget", type=float, default=30.0,
                         help="... or until this many seconds have passed (at least 3 requests)")
     parser.add_argument("--wrk-duration", type=int, default=8, help="seconds per wrk run")
-    parser.add_argument("--wrk-rounds", type=int, default=2,
+    parser.add_argument("--wrk-rounds", type=int, default=5,
                         help="wrk runs of the product and the trivial app, alternating")
     parser.add_argument("--wrk-connections", type=int, default=4)
     parser.add_argument("--naive-wrk-duration", type=int, default=20)
@@ -633,6 +636,8 @@ def measure_size(size: int, args, wrk: str, browser, state: dict, notes: list[st
         print(f"    naive: {runs['naive'][-1]['rps']:.2f} requests/s")
         result["wrk"] = runs
         result["memory"] = {name: s.memory() for name, s in servers.items()}
+        result["worker_restarts"] = {name: s.log_text().count("Autorestarting worker")
+                                     for name, s in servers.items()}
         result["worker_timeouts"] = {name: s.log_text().count("WORKER TIMEOUT")
                                      for name, s in servers.items()}
         worker = re.search(r"Using worker: (\S+)", product.log_text())
@@ -669,8 +674,13 @@ def report(args, results: list[dict], state: dict, notes: list[str], wrk_version
                              ms(statistics_median([run["p99"] for run in runs])),
                              sum(run["non2xx"] for run in runs),
                              "; ".join(run["errors"] for run in runs if run["errors"]) or "none"))
-        share = rps["fresh"]["median"] / rps["trivial"]["median"]
-        share_hit = rps["product"]["median"] / rps["trivial"]["median"]
+        # Each round's product run against the trivial app's run of the same round, then the
+        # median of those ratios: a busy patch of the shared machine hits both runs of a round.
+        paired = {name: [run["rps"] / ceiling["rps"] if ceiling["rps"] else 0.0
+                         for run, ceiling in zip(r["wrk"][name], r["wrk"]["trivial"])]
+                  for name in ("fresh", "product")}
+        share = statistics_median(paired["fresh"])
+        share_hit = statistics_median(paired["product"])
         naive_done = sum(run["requests"] for run in r["wrk"]["naive"])
         if naive_done:
             naive_ratio = rps["fresh"]["median"] / rps["naive"]["median"]
@@ -679,10 +689,10 @@ def report(args, results: list[dict], state: dict, notes: list[str], wrk_version
             naive_ratio = rps["fresh"]["median"] * args.naive_wrk_duration
             naive_text = (f"more than {naive_ratio:,.0f}x (no naive request finished in "
                           f"{args.naive_wrk_duration} s)")
-        wrk_rows.append((size, "product (new view) / trivial", f"{share:.0%}", "", "", "", "",
-                         ""))
-        wrk_rows.append((size, "product (same views) / trivial", f"{share_hit:.0%}", "", "", "",
-                         "", ""))
+        wrk_rows.append((size, "product (new view) / trivial", f"{share:.0%}",
+                         ", ".join(f"{x:.0%}" for x in paired["fresh"]), "", "", "", ""))
+        wrk_rows.append((size, "product (same views) / trivial", f"{share_hit:.0%}",
+                         ", ".join(f"{x:.0%}" for x in paired["product"]), "", "", "", ""))
         wrk_rows.append((size, "product (new view) / naive", naive_text, "", "", "", "", ""))
         for name in ("product", "trivial", "naive"):
             memory = r["memory"][name]
@@ -735,7 +745,9 @@ def report(args, results: list[dict], state: dict, notes: list[str], wrk_version
                 f"{r['boot']['product']:.0f} s after gunicorn started (each worker builds the app "
                 "and counts the store itself); the trivial app's took "
                 f"{r['boot']['trivial']:.0f} s. Worker timeouts logged: "
-                f"{r['worker_timeouts']['product']}.",
+                f"{r['worker_timeouts']['product']}; workers replaced (`max_requests`) during "
+                f"the run: {r['worker_restarts']['product']} of the product's, "
+                f"{r['worker_restarts']['trivial']} of the trivial app's.",
             ]
     sizes = ", ".join(f"{s:,}" for s in args.sizes)
     gunicorn_conf = gunicorn_settings()
@@ -748,7 +760,8 @@ def report(args, results: list[dict], state: dict, notes: list[str], wrk_version
         "",
         *machine({"Load generator": f"{wrk_version}, `-t1 -c{args.wrk_connections}`, "
                                     f"{args.wrk_duration} s per run ({args.naive_wrk_duration} s "
-                                    "for the naive app), loopback",
+                                    "for the naive app), loopback, a new connection per "
+                                    "request (`Connection: close`)",
                   "Browser": chromium_version}),
         "",
         f"Stores: SQLite fixtures of {sizes} responses. Each app runs as `gunicorn --workers 2 "
@@ -789,6 +802,12 @@ def report(args, results: list[dict], state: dict, notes: list[str], wrk_version
         table(("responses", "app", "p50 ms", "p95 ms", "requests"), lat_rows),
         "",
         "### Throughput under wrk",
+        "",
+        f"{args.wrk_rounds} rounds, each running the product's new views, its same views and "
+        "the trivial app one after the other. The product's share of the trivial app's "
+        "throughput is the median over the rounds of each round's ratio (each round's ratios "
+        "in the *each run* column): a busy patch of the shared machine slows both runs of a "
+        "round.",
         "",
         table(("responses", "app", "requests/s (median)", "each run", "p50 ms", "p99 ms",
                "non-2xx", "socket errors"), wrk_rows),
