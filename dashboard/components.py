@@ -8,7 +8,6 @@ from __future__ import annotations
 import functools
 import re
 
-
 from analysis.summary import QuestionResult
 from dashboard.figures import Figure
 from dashboard.markup import Markup, dcc, html

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import dash
 from dash import Input, Output, callback
+from flask import request
 
 from analysis.benchmark import Comparison, Study, compare
 from dashboard import ids, query
-from flask import request
-
 from dashboard.components import graph, share_panel
 from dashboard.context import cached_render, current_view
 from dashboard.figures import comparison_figure, describe_comparisons

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import dash
 from dash import Input, Output, callback
-
-from dashboard import ids, query
 from flask import request
 
+from dashboard import ids, query
 from dashboard.components import chart_card, graph, headline, numbers_table, share_panel
 from dashboard.context import View, cached_render, current_view
 from dashboard.figures import describe_question, question_figure
