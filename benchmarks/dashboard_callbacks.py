@@ -488,7 +488,8 @@ def profile_callback(store: Path, bodies: list[str], fresh: list[str], count: in
                 steps = {}
                 began = time.perf_counter()
                 view = current_view(query.filter_from_search(search))
-                steps["summary: `current_view` (the cube summarised)"] = time.perf_counter() - began
+                steps["summary: `current_view` (the store asked for new rows, the cube "
+                      "summarised)"] = time.perf_counter() - began
                 began = time.perf_counter()
                 for result in view.summary.questions:
                     overview.question_figure(result, view.min_cell_size)
@@ -740,7 +741,8 @@ def report(args, results: list[dict], state: dict, notes: list[str], wrk_version
                 f"{ratio(n['median'] / f['median'])}).",
                 f"- Memory per worker at most {GOAL_WORKER_MB:.0f} MB: "
                 + ("met" if max(worst, peak) / 1e6 <= GOAL_WORKER_MB else "**missed**")
-                + f" (RSS after the load {mb(worst)} MB, peak RSS while starting {mb(peak)} MB).",
+                + f" (RSS after the load {mb(worst)} MB, highest RSS since it started "
+                f"{mb(peak)} MB).",
                 f"- Not a goal, for context: both product workers were serving "
                 f"{r['boot']['product']:.0f} s after gunicorn started (each worker builds the app "
                 "and counts the store itself); the trivial app's took "
@@ -815,7 +817,7 @@ def report(args, results: list[dict], state: dict, notes: list[str], wrk_version
         "### Memory of each gunicorn worker after the load (MB = 10^6 bytes)",
         "",
         "RSS counts pages shared with the master and the other worker; PSS shares them out. "
-        "Peak is the worker's high-water RSS (VmHWM), reached while it started. Boot is the "
+        "Peak is the worker's high-water RSS since it started (VmHWM). Boot is the "
         "time from starting gunicorn until both workers had answered a request.",
         "",
         table(("responses", "app", "RSS per worker", "PSS per worker", "peak RSS per worker",
