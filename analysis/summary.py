@@ -62,7 +62,7 @@ def one_decimal(value: float) -> float:
     (checked against the decimal rounding of every repr in the tests)."""
     value = float(value)
     text = repr(value)
-    if text[-1] == "5" and text[-3:-2] == "." and text[-2:-1].isdigit():
+    if text[-1] == "5" and text[-3:-2] == ".":
         return float(Decimal(text).quantize(_TENTH, rounding=ROUND_HALF_UP))
     return round(value, 1)
 

@@ -87,3 +87,15 @@ def test_the_data_version_probe_answers_503_while_the_worker_has_no_data():
     assert probe.status_code == 503
     assert "X-Data-Version" not in probe.headers
     assert probe.headers["Cache-Control"] == "no-store"
+
+
+def test_a_worker_does_not_import_what_only_downloads_and_imports_need():
+    """openpyxl, python-pptx, reportlab and kaleido are read at first use: a worker that only
+    serves pages never holds them (they would take memory in every worker)."""
+    rarely = ["openpyxl", "pptx", "reportlab", "kaleido"]
+    script = ("import json, sys; import app; "
+              f"print(json.dumps([m for m in {rarely!r} if m in sys.modules]))")
+    env = {**os.environ, "DATABASE_URL": "sqlite://", "DEMO_RESPONSES": "0"}
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True,
+                          capture_output=True, text=True, timeout=120)
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
