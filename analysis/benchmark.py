@@ -63,7 +63,8 @@ class Comparison:
     """Wilson interval of the US figure, taking n = 171."""
     uk_percent: float | None
     uk_ci95: tuple[float, float] | None
-    uk_base: int
+    uk_base: int | None
+    """None where the UK question is not shown: how many answered is itself a result."""
     difference: float | None
     difference_ci95: tuple[float, float] | None
     significant: bool | None
@@ -107,7 +108,7 @@ def compare(summary: Summary, study: Study | None = None) -> tuple[Comparison, .
             us_ci = us_interval(figure, study.n)
             if result.suppressed or yes is None:
                 comparisons.append(Comparison(figure, pairing.uk_question, pairing.note, us_ci,
-                                              None, None, result.base, None, None, None))
+                                              None, None, None, None, None, None))
                 continue
             low, high = confint_proportions_2indep(
                 yes.count, result.base, us_count(figure, study.n), study.n,

@@ -1,18 +1,19 @@
 """Two questions against each other, and one question by role group.
 
-A cross-tab splits the people who answered the column question by their answer to the row
-question. Each row is a group of its own, so the minimum cell rule applies to rows as to views
-(see :mod:`analysis.views`): a row is shown only if, within every atom (role group x answer to
-question 2), the number in it is 0 or at least the minimum; and what is left unshown (hidden rows
-and those who did not answer the row question) must again be 0 or at least the minimum in every
-atom, or the overall results minus the shown rows would reveal it. Rows are hidden, smallest
-first, until both hold. Those not asked the row question (question 6 after a question 5 that is
-not yes) are left out of that remainder: they are the other rows of question 5, checked there.
+A cross-tab counts everyone in the chosen role groups (who answered question 2, whatever they
+answered) by their answers to two questions, blanks included: a row for each answer to the row
+question and for "no answer" (and "not asked", for question 6), and beside each answer to the
+column question the number in the row who left it blank (or were not asked it). Every row and
+column therefore adds up to a figure the summary of the same roles publishes, and no summary
+figure minus a cross-tab's leaves anyone out: there is no remainder to single anyone out. Each
+block of the table (its people in one state, answered, left blank or not asked, for each of its
+two questions) is a sum, over the role groups and answers to question 2, of groups that every
+release keeps at 0 or at least the minimum (:mod:`analysis.releases`), so nothing needs hiding.
+Row percentages are of those in the row who answered the column question.
 
 Cross-tabs cover everyone in the chosen role groups, whatever the social-media filter says, and
 neither role nor social-media use can be a row or a column: those are what the filters and the
-breakdown by role show, under their own checks. Splitting rows by them too would let views made
-under different checks be set against each other.
+breakdown by role show.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from scipy.stats import chi2_contingency
 from analysis.cube import QUESTION_INDEX, Cube, code_index
 from analysis.summary import QuestionResult, one_decimal, question_result, wilson
 from analysis.views import Filter, Grouping, InvalidFilter, QuestionSafety, group_mask, view_mask
-from survey.questionnaire import BY_ID, NOT_ASKED, QUESTIONS, Question
+from survey.questionnaire import BY_ID, QUESTIONS, Question
 
 CROSSTAB_QUESTIONS = tuple(q.id for q in QUESTIONS if q.id not in ("role", "uses_social_media"))
 
@@ -44,70 +45,66 @@ class CrossTab:
     rows: Question
     columns: Question
     row_codes: tuple[str, ...]
-    """Row answers shown, in questionnaire order."""
-    hidden_rows: tuple[str, ...]
+    """Rows: every answer to the row question, in questionnaire order, then "no answer" and
+    "not asked" where anyone in the table has them."""
     column_codes: tuple[str, ...]
+    """The column question's answers: what the row percentages are of."""
+    missing_codes: tuple[str, ...]
+    """The column question's "no answer" (and "not asked"): counted beside each row."""
     counts: np.ndarray
-    """(shown rows, columns) people."""
+    """(rows, answers) people."""
+    missing: np.ndarray
+    """(rows, missing codes) people who left the column question blank or were not asked it."""
     percents: np.ndarray
-    """Row percentages, one decimal."""
+    """Row percentages of those in the row who answered the column question, one decimal."""
     ci_low: np.ndarray
     ci_high: np.ndarray
     row_bases: np.ndarray
+    """Those in each row who answered the column question."""
     chi_square: ChiSquare | None
+    """Of the answers alone: rows and columns of "no answer" and "not asked" left out."""
 
+    @property
+    def row_totals(self) -> np.ndarray:
+        return self.row_bases + self.missing.sum(axis=1)
 
-def _atoms(cube: Cube, grouping: Grouping) -> list[np.ndarray]:
-    """The pieces a cross-tab's rows must be safe in: every role group."""
-    return [group_mask(cube, grouping, g) for g in grouping.groups]
-
-
-def _answered(cube: Cube, question: Question) -> np.ndarray:
-    column = cube.cells[:, QUESTION_INDEX[question.id]]
-    return column < len(question.codes)
+    @property
+    def total(self) -> int:
+        return int(self.row_totals.sum())
 
 
 def crosstab(cube: Cube, grouping: Grouping, view: Filter, row_id: str, column_id: str,
              min_cell_size: int) -> CrossTab:
+    """The cross-tab of two questions for the role groups of ``view`` (resolved against
+    ``grouping``); ``min_cell_size`` is kept for the callers' sake (nothing is hidden)."""
     if row_id == column_id or {row_id, column_id} - set(CROSSTAB_QUESTIONS):
         raise InvalidFilter(f"a cross-tab takes two different questions of: "
                             f"{', '.join(CROSSTAB_QUESTIONS)}")
     view = Filter(grouping.resolve(view).roles)
     rows, columns = BY_ID[row_id], BY_ID[column_id]
-    row_column = cube.cells[:, QUESTION_INDEX[row_id]]
-    asked = row_column != code_index(row_id, NOT_ASKED) if rows.asked_when else True
-    mask = view_mask(cube, grouping, view) & _answered(cube, columns) & asked
-    public = view_mask(cube, grouping, Filter()) & _answered(cube, columns) & asked
-    atoms = [public & atom for atom in _atoms(cube, grouping)]
-    row_masks = {code: row_column == rows.codes.index(code) for code in rows.codes}
-
-    def ok(n: int) -> bool:
-        return n == 0 or n >= min_cell_size
-
-    def size(cells: np.ndarray) -> int:
-        return int(cube.counts[cells].sum())
-
-    shown = [c for c in rows.codes
-             if size(mask & row_masks[c]) >= min_cell_size
-             and all(ok(size(atom & row_masks[c])) for atom in atoms)]
-    while shown:
-        in_shown = np.logical_or.reduce([row_masks[c] for c in shown])
-        if ok(size(mask & ~in_shown)) and all(ok(size(atom & ~in_shown)) for atom in atoms):
-            break
-        shown.remove(min(shown, key=lambda c: (size(mask & row_masks[c]), rows.codes.index(c))))
-
-    column_index = cube.cells[:, QUESTION_INDEX[column_id]]
-    counts = np.array([[size(mask & row_masks[r] & (column_index == j))
-                        for j in range(len(columns.codes))] for r in shown],
-                      dtype=np.int64).reshape(len(shown), len(columns.codes))
+    mask = view_mask(cube, grouping, view)
+    row_index = cube.cells[mask, QUESTION_INDEX[row_id]].astype(np.int64)
+    column_index = cube.cells[mask, QUESTION_INDEX[column_id]].astype(np.int64)
+    width = len(columns.stored_codes)
+    table = np.bincount(row_index * width + column_index, weights=cube.counts[mask],
+                        minlength=len(rows.stored_codes) * width
+                        ).astype(np.int64).reshape(len(rows.stored_codes), width)
+    answers = len(rows.codes)
+    kept = [i for i, _code in enumerate(rows.stored_codes) if i < answers or table[i].any()]
+    missing_kept = [j for j in range(len(columns.codes), width)
+                    if j == len(columns.codes) or table[:, j].any()]
+    table = table[kept]
+    counts = table[:, :len(columns.codes)]
+    missing = table[:, missing_kept]
     bases = counts.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         shares = np.where(bases[:, None] > 0, 100 * counts / bases[:, None], 0.0)
     low, high = wilson(counts, np.repeat(bases[:, None], len(columns.codes), axis=1))
-    return CrossTab(rows, columns, tuple(shown), tuple(c for c in rows.codes if c not in shown),
-                    columns.codes, counts, _one_decimal(shares), _one_decimal(low),
-                    _one_decimal(high), bases,
-                    _chi_square(counts))
+    answer_rows = [k for k, i in enumerate(kept) if i < answers]
+    return CrossTab(rows, columns, tuple(rows.stored_codes[i] for i in kept), columns.codes,
+                    tuple(columns.stored_codes[j] for j in missing_kept), counts, missing,
+                    _one_decimal(shares), _one_decimal(low), _one_decimal(high), bases,
+                    _chi_square(counts[answer_rows]))
 
 
 def _one_decimal(values: np.ndarray) -> np.ndarray:

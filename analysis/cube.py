@@ -46,7 +46,7 @@ class Counted(Protocol):
     hours: np.ndarray
     hour_counts: np.ndarray
     demo: int
-    last_submitted: datetime | None
+    last_published: datetime | None
 
 
 @dataclass(frozen=True)
@@ -57,12 +57,14 @@ class Cube:
     counts: np.ndarray
     """(combinations,) responses with that combination."""
     hours: np.ndarray
-    """(k, 3): hour of submission (UTC hours since the Unix epoch), role index and the index of
-    the answer to question 2; distinct rows in ascending order."""
+    """(k, 3): hour of publication (UTC hours since the Unix epoch: when the release that
+    published them was made), role index and the index of the answer to question 2; distinct
+    rows in ascending order."""
     hour_counts: np.ndarray
-    """(k,) responses submitted in that hour with that role and answer to question 2."""
+    """(k,) responses published in that hour with that role and answer to question 2."""
     demo: int
-    last_submitted: datetime | None
+    last_published: datetime | None
+    """When the latest release among these responses was made."""
 
     @property
     def total(self) -> int:
@@ -82,14 +84,17 @@ class Cube:
         return cls.empty().add_counts(counted)
 
     def add(self, frame: pd.DataFrame) -> "Cube":
-        """This cube with the responses in ``frame`` (as the loaders give them) counted in."""
+        """This cube with the responses in ``frame`` (as the loaders give them) counted in, each
+        taken to be published at its ``published_at`` (its ``submitted_at`` when the frame has
+        no such column: responses published as they arrived)."""
         if frame.empty:
             return self
         codes = np.column_stack([frame[q].cat.codes.to_numpy(np.int16) for q in QUESTION_IDS])
-        hour = frame["submitted_at"].to_numpy("datetime64[ns]").astype(np.int64) // HOUR_NS
+        when = frame["published_at" if "published_at" in frame else "submitted_at"]
+        hour = when.to_numpy("datetime64[ns]").astype(np.int64) // HOUR_NS
         hours = np.column_stack([hour, codes[:, _ROLE], codes[:, _SOCIAL]]).astype(np.int64)
         ones = np.ones(len(frame), np.int64)
-        latest = frame["submitted_at"].max().to_pydatetime()
+        latest = when.max().to_pydatetime()
         return self._added(codes, ones, hours, ones, int(frame["is_demo"].sum()), latest)
 
     def add_counts(self, counted: Counted) -> "Cube":
@@ -97,7 +102,7 @@ class Cube:
         if not counted.counts.sum():
             return self
         return self._added(counted.cells, counted.counts, counted.hours, counted.hour_counts,
-                           counted.demo, counted.last_submitted)
+                           counted.demo, counted.last_published)
 
     def _added(self, cells: np.ndarray, counts: np.ndarray, hours: np.ndarray,
                hour_counts: np.ndarray, demo: int, latest: datetime | None) -> "Cube":
@@ -107,10 +112,10 @@ class Cube:
         hour_keys, merged_hour_counts, at, fresh = _merge(self._hour_keys, self.hour_counts,
                                                           _ravel_hours(hours), hour_counts)
         merged_hours = _insert_rows(self.hours, at, _unravel_hours(fresh))
-        if self.last_submitted is None or latest is None:
-            last = latest or self.last_submitted
+        if self.last_published is None or latest is None:
+            last = latest or self.last_published
         else:
-            last = max(self.last_submitted, latest)
+            last = max(self.last_published, latest)
         cube = Cube(merged_cells, cell_counts, merged_hours, merged_hour_counts,
                     self.demo + int(demo), last)
         # The keys just merged: the next cube built from this one need not work them out again.

@@ -1,4 +1,9 @@
-"""Arrivals over time, the current rate, and the precision each role group has reached.
+"""Published responses over time, the recent rate, and the precision each role group has reached.
+
+Times are those of the releases (:mod:`analysis.releases`): the public never sees when a response
+arrived, only when a release published it, so a day's figure is a sum of whole releases and the
+difference between two days is again what some releases added (nobody, or at least the minimum
+in every group).
 
 Margins of error are for a percentage near 50% (the widest case) at 95%, from the normal
 approximation: 1.96 x sqrt(0.25 / n). They are a planning figure for "how many more responses
@@ -49,15 +54,18 @@ class Timeline:
     margin: np.ndarray
     """Margin of error (points) of the whole sample at the end of each day."""
     last_hour: int
+    """Published in releases of this hour and the last (UTC hours)."""
     last_day: int
+    """Published in releases of the last 24 hours."""
     since_last: timedelta | None
+    """Since the figures last moved (the latest release)."""
     precision: tuple[GroupPrecision, ...]
 
 
 def timeline(cube: Cube, grouping: Grouping, groups: tuple[str, ...] = (),
              social_media: str | None = None, now: datetime | None = None) -> Timeline:
-    """Arrivals of the chosen role groups (all when empty) and answer to question 2 (either
-    when None), and every group's precision.
+    """Published responses of the chosen role groups (all when empty) and answer to question 2
+    (either when None) by day of their release, and every group's precision.
 
     Counts only those who answered question 2, as every other public view does (see
     :mod:`analysis.views`): counting the others here would tell their role groups apart.
@@ -86,7 +94,7 @@ def timeline(cube: Cube, grouping: Grouping, groups: tuple[str, ...] = (),
         daily = pd.Series([], dtype=np.int64, index=pd.DatetimeIndex([], tz="UTC"))
     cumulative = daily.cumsum().to_numpy()
     margin = np.array([margin_of_error(int(n)) or np.nan for n in cumulative])
-    since = max(now - cube.last_submitted, timedelta(0)) if cube.last_submitted else None
+    since = max(now - cube.last_published, timedelta(0)) if cube.last_published else None
     target = needed_for()
     precision = []
     for group in grouping.groups:

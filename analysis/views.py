@@ -1,28 +1,23 @@
 """Which groups the public may see: role groups, the pooled group, and filters over them.
 
 The minimum cell rule: no public view may show the answers of a group smaller than
-``min_cell_size``, directly or by adding and subtracting other views. A view is a filter
-(a set of role groups, and social-media use yes, no or either) and everything it shows is a sum
-over "atoms": one role group with one answer to question 2. If every atom holds either nobody
-or at least ``min_cell_size`` people, every view and every difference of views is a union of
-atoms, so no group smaller than the minimum can be isolated. :func:`group_roles` pools roles
-until that holds:
+``min_cell_size``, directly or by adding and subtracting other views, or the same view at other
+moments. A view is a filter (a set of role groups, and social-media use yes, no or either), and
+everything it shows is a sum over "atoms": one role group with one answer to question 2. Public
+views are computed from a release (:mod:`analysis.releases`), which adds to every atom, and to
+those in it who answered, left blank or were not asked each question, nobody or at least the
+minimum. So in every release every atom and each of those groups within it holds 0 or at least
+the minimum, every view is a union of atoms, and no difference of views (or of releases) can
+isolate fewer than the minimum. Which roles are pooled is the release's (:class:`Grouping`).
 
-* respondents who did not give their role are always pooled (otherwise "all roles" minus every
-  role would isolate them);
-* a role with a small atom joins the pool; while the pool itself has a small atom the smallest
-  remaining role joins it too;
-* if even everyone together has a small atom, the social-media filter is withdrawn.
+Respondents who left question 2 blank are left out of every chart: "either" minus "yes" minus
+"no" would otherwise be them. They are counted in the response total.
 
-Respondents who left question 2 blank are left out of every chart for the same reason: "either"
-minus "yes" minus "no" would otherwise isolate them. They are counted in the response total.
-
-The same reasoning applies within each question, since only some respondents answer each one
-(question 6 is asked only of those aware of the guidance). For each question, if every atom has
-0 or at least the minimum answering it, social-media views may show it; if not, only views without
-the social-media filter may, and only over groups in which 0 or at least the minimum answered it
-(:func:`question_safety`). Every question a view shows is then a sum over safe atoms or safe
-groups, and no difference of views can isolate fewer than the minimum.
+:func:`question_safety` checks, per question, that every atom holds 0 or at least the minimum
+answering it. A release made under this rule always passes; the check stays as a second line,
+so that a store whose releases were made under a smaller minimum (the setting was raised later)
+shows what it still may: a question that fails it is withheld from views that would single out
+the small atoms, and only from those.
 """
 
 from __future__ import annotations
@@ -79,12 +74,16 @@ class Grouping:
     """Role codes in the pooled group, "no answer" among them."""
     pooled_size: int
     social_media_filter: bool
+    """Always true of a release's grouping (its atoms all keep the rule); kept so that a check
+    on some other grouping can say otherwise."""
     sizes: dict[str, int]
     """Respondents per group (separate role codes and ``POOLED``) in the public population."""
 
     @property
     def groups(self) -> tuple[str, ...]:
-        return self.separate + ((POOLED,) if self.pooled_size else ())
+        """The groups with anyone published in them (a role with nothing published yet has no
+        figures to show)."""
+        return tuple(g for g in (*self.separate, POOLED) if self.sizes.get(g, 0))
 
     def label(self, group: str) -> str:
         return POOLED_LABEL if group == POOLED else BY_ID["role"].label_of(group)
@@ -107,44 +106,17 @@ def public_mask(cube: Cube) -> np.ndarray:
     return cube.cells[:, _SM] != code_index("uses_social_media", NO_ANSWER)
 
 
-def _atoms(cube: Cube) -> dict[str, np.ndarray]:
-    """Respondents per role code, for social-media use yes and no."""
-    atoms = {}
-    sm = cube.cells[:, _SM]
-    for role in (*ROLE_CODES, NO_ANSWER):
-        in_role = cube.cells[:, _ROLE] == code_index("role", role)
-        atoms[role] = np.array([cube.counts[in_role & (sm == code_index("uses_social_media", v))].sum()
-                                for v in SOCIAL_MEDIA_VALUES])
-    return atoms
-
-
-def _safe(atoms: np.ndarray, minimum: int) -> bool:
-    return bool(np.all((atoms == 0) | (atoms >= minimum)))
-
-
-def group_roles(cube: Cube, min_cell_size: int) -> Grouping:
-    atoms = _atoms(cube)
-    # Roles nobody has given yet are listed with the pool: they add nobody to it, and they
-    # become groups of their own once they safely can.
-    pooled = [NO_ANSWER] + [r for r in ROLE_CODES
-                            if not atoms[r].any() or not _safe(atoms[r], min_cell_size)]
-    separate = [r for r in ROLE_CODES if r not in pooled]
-
-    def pool_atoms() -> np.ndarray:
-        return sum((atoms[r] for r in pooled), np.zeros(2, dtype=np.int64))
-
-    while not _safe(pool_atoms(), min_cell_size):
-        candidates = [r for r in separate if atoms[r].sum() > 0]
-        if not candidates:
-            break
-        smallest = min(candidates, key=lambda r: (atoms[r].sum(), ROLE_CODES.index(r)))
-        separate.remove(smallest)
-        pooled.append(smallest)
-    social_media_filter = _safe(pool_atoms(), min_cell_size)
-    sizes = {r: int(atoms[r].sum()) for r in separate}
-    sizes[POOLED] = int(pool_atoms().sum())
-    pooled_codes = tuple(r for r in (*ROLE_CODES, NO_ANSWER) if r in pooled)
-    return Grouping(tuple(separate), pooled_codes, sizes[POOLED], social_media_filter, sizes)
+def grouping_for(cube: Cube, pooled: frozenset[str] | tuple[str, ...]) -> Grouping:
+    """The role groups of a release: every role on its own but those ``pooled`` (and "no
+    answer", always pooled), with each group's size among those who answered question 2."""
+    pooled_codes = tuple(r for r in (*ROLE_CODES, NO_ANSWER) if r in set(pooled) | {NO_ANSWER})
+    separate = tuple(r for r in ROLE_CODES if r not in pooled_codes)
+    answered = public_mask(cube)
+    by_role = np.bincount(cube.cells[answered, _ROLE], weights=cube.counts[answered],
+                          minlength=len(BY_ID["role"].stored_codes)).astype(np.int64)
+    sizes = {r: int(by_role[code_index("role", r)]) for r in separate}
+    sizes[POOLED] = int(sum(by_role[code_index("role", r)] for r in pooled_codes))
+    return Grouping(separate, pooled_codes, sizes[POOLED], True, sizes)
 
 
 def view_mask(cube: Cube, grouping: Grouping, view: Filter) -> np.ndarray:
@@ -184,17 +156,28 @@ def _role_lookup(roles: tuple[str, ...]) -> np.ndarray:
 
 @dataclass(frozen=True)
 class QuestionSafety:
-    """Which views may show one question (see the module's docstring)."""
+    """Which views may show one question (see the module's docstring).
+
+    A view without the social-media filter shows, for each of its groups, the group's answers
+    summed over yes and no; a view with it shows the atoms of its groups. Every base shown is
+    then a union of pieces each holding 0 or at least the minimum (the atoms of the groups in
+    :attr:`split`, the other groups of :attr:`groups` whole), and so is every difference of
+    bases."""
 
     by_social_media: bool
-    """Every atom has 0 or at least the minimum answering: social-media views may show it."""
+    """Every atom has 0 or at least the minimum answering: any social-media view may show it."""
     groups: frozenset[str]
     """Groups in which 0 or at least the minimum answered it (summed over yes and no)."""
+    split: frozenset[str] | None = None
+    """Groups both of whose atoms have 0 or at least the minimum answering: social-media views
+    of these groups alone may show it (None: every group, as when ``by_social_media``)."""
 
     def allows(self, view: Filter, grouping: Grouping) -> bool:
+        groups = view.roles or grouping.groups
         if view.social_media and not self.by_social_media:
-            return False
-        return all(g in self.groups for g in (view.roles or grouping.groups))
+            if self.split is None or not all(g in self.split for g in groups):
+                return False
+        return all(g in self.groups for g in groups)
 
 
 def question_safety(cube: Cube, grouping: Grouping, min_cell_size: int) -> dict[str, QuestionSafety]:
@@ -203,7 +186,7 @@ def question_safety(cube: Cube, grouping: Grouping, min_cell_size: int) -> dict[
     One pass per question: the cells' answered counts summed into a (group, question 2 answer)
     table, so the cost does not grow with the number of groups.
     """
-    groups = grouping.groups
+    groups = (*grouping.separate, POOLED)  # a group with nobody published is fine: 0
     group_of_role = np.full(len(BY_ID["role"].stored_codes), -1)
     for index, group in enumerate(groups):
         for role in grouping.role_codes((group,)):
@@ -223,5 +206,6 @@ def question_safety(cube: Cube, grouping: Grouping, min_cell_size: int) -> dict[
         ok = (table == 0) | (table >= min_cell_size)
         by_group = table.sum(axis=1)
         fine = frozenset(g for g, n in zip(groups, by_group) if n == 0 or n >= min_cell_size)
-        safety[qid] = QuestionSafety(bool(ok.all()), fine)
+        split = frozenset(g for g, atoms in zip(groups, ok) if atoms.all())
+        safety[qid] = QuestionSafety(bool(ok.all()), fine, split)
     return safety

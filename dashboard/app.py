@@ -25,7 +25,8 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     """Build the app on the store the settings name, creating and seeding it when needed."""
     settings = settings or Settings.from_env()
     try:
-        engine = open_store(settings.database_url, demo_responses=settings.demo_responses)
+        engine = open_store(settings.database_url, demo_responses=settings.demo_responses,
+                            settings=settings)
     except (SQLAlchemyError, OSError) as error:
         # A worker must start even while the store is down (gunicorn stops every worker when
         # one fails to boot): its pages say the store is unreachable until it answers.
@@ -34,7 +35,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         engine = make_engine(settings.database_url)
     # Each request asks the store whether anything changed (one cheap query), so that what a
     # reader is shown never goes back in time when successive requests reach different workers.
-    live = LiveData(engine, settings.min_cell_size, min_interval=0.0)
+    live = LiveData(engine, settings, min_interval=0.0)
     app = dash.Dash(
         __name__,
         use_pages=True,
@@ -45,7 +46,8 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         compress=True,
     )
     app.server.extensions[EXTENSION] = Services(
-        settings, live, ingest.RateLimiter(settings.ingest_rate_per_minute))
+        settings, live, ingest.RateLimiter(settings.ingest_rate_per_minute),
+        ingest.RateLimiter(settings.freeze_rate_per_minute))
     if settings.proxy_count:
         app.server.wsgi_app = ProxyFix(app.server.wsgi_app, x_for=settings.proxy_count,
                                        x_proto=settings.proxy_count, x_host=settings.proxy_count)

@@ -29,6 +29,7 @@ class Services:
     settings: Settings
     live: LiveData
     ingest_limiter: Any
+    freeze_limiter: Any
 
 
 def services() -> Services:

@@ -183,6 +183,7 @@ def receive():
     except SQLAlchemyError:
         raise Refused(503, "the store cannot take writes just now; nothing was stored",
                       {"Retry-After": str(RETRY_AFTER_SECONDS)}) from None
+    current.live.maybe_publish()  # what was stored is published once the rule lets it
 
     results: list[dict[str, Any]] = [{} for _ in items]
     for (index, row), result in zip(accepted_rows, outcome):

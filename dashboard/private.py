@@ -24,7 +24,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from dashboard.context import services
 from dashboard.ingest import RateLimiter
-from data_loaders import quality
+from data_loaders import quality, releases
 
 PAGE_SIZE = 100
 blueprint = Blueprint("private", __name__, url_prefix="/private", template_folder="templates")
@@ -116,6 +116,7 @@ def index():
             "totals": quality.import_totals(connection),
             "sources": quality.responses_by_source(connection),
             "hours": quality.submissions_by_hour(connection),
+            "releases": releases.status(connection),
         }
     return render_template("private_index.html", csrf=_csrf_token(), **figures)
 

@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
-from data_loaders import demo, importers, store
+from data_loaders import demo, importers, releases, store
+from data_loaders.bootstrap import seed_releases
 from data_loaders.db import WRITE, make_engine, upgrade
 from survey.settings import Settings
 
@@ -47,13 +48,57 @@ def init(ctx: click.Context) -> None:
 @main.command()
 @click.pass_context
 def status(ctx: click.Context) -> None:
-    """How many responses (real and demo) and quarantined rows the store holds."""
+    """How many responses (real and demo) and quarantined rows the store holds, and how many
+    are published."""
     engine = _engine(ctx)
     with engine.connect() as connection:
         real = store.count_responses(connection, demo=False)
         fake = store.count_responses(connection, demo=True)
         kept = len(store.list_quarantine(connection))
+        made = releases.status(connection)
     click.echo(f"{real} responses, {fake} demo responses, {kept} rows in quarantine.")
+    click.echo(f"{made.published} published in {_count(made.releases, 'release')}; "
+               f"{made.waiting} {_WAITING}.")
+
+
+_WAITING = "waiting until they can be published without singling anyone out"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _publish(ctx: click.Context, engine, *, say_nothing: bool = True) -> None:
+    """Make a release now if the rule lets any waiting response through, and say what it
+    published (or, when ``say_nothing``, that there was nothing to publish)."""
+    try:
+        made = releases.publish(engine, ctx.obj, interval=0)
+    except releases.ReleaseRefused as refused:
+        raise click.ClickException(f"nothing published: {refused}") from None
+    if made is not None:
+        click.echo(f"Published {made.added} more responses ({made.total} in all).")
+    elif say_nothing:
+        with engine.connect() as connection:
+            waiting = releases.status(connection).waiting
+        click.echo(f"Nothing to publish: {waiting} {_WAITING}.")
+
+
+@main.command()
+@click.option("--watch", is_flag=True,
+              help="Keep publishing: try again every RELEASE_INTERVAL_SECONDS (30 s when it is "
+                   "0) until interrupted.")
+@click.pass_context
+def publish(ctx: click.Context, watch: bool) -> None:
+    """Publish the waiting responses that the release rule lets through (see Methodology)."""
+    engine = _engine(ctx)
+    _publish(ctx, engine)
+    pause = ctx.obj.release_interval_seconds or 30.0
+    try:
+        while watch:
+            time.sleep(pause)
+            _publish(ctx, engine, say_nothing=False)
+    except KeyboardInterrupt:
+        pass
 
 
 def _valid_zone(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
@@ -112,6 +157,7 @@ def import_command(ctx: click.Context, files: tuple[Path, ...], source: str | No
             _import_failed(ctx, item.path, problem, "; nothing from this file was stored")
         for line in importers.report_lines(summary):
             click.echo(line)
+    _publish(ctx, engine)
 
 
 @main.command(name="demo")
@@ -124,10 +170,23 @@ def demo_command(ctx: click.Context, responses: int, seed: int) -> None:
     """Write synthetic responses, tagged as demo data."""
     engine = _engine(ctx)
     with engine.connect().execution_options(**WRITE) as connection, connection.begin():
+        if store.count_responses(connection, demo=False):
+            raise click.ClickException(
+                "the store holds real responses; demo ones would mix with them. "
+                "Use a separate store (--database-url) for demo data.")
         result = store.store_responses(connection, demo.DEMO_SOURCE,
                                        demo.generate(responses, seed=seed), is_demo=True)
     click.echo(f"Wrote {result.accepted} demo responses"
                + (f" ({result.duplicates} were already there)." if result.duplicates else "."))
+    if result.accepted:
+        try:
+            made = seed_releases(engine, ctx.obj)
+        except releases.ReleaseRefused as refused:
+            raise click.ClickException(f"nothing published: {refused}") from None
+        with engine.connect() as connection:
+            published = releases.status(connection).published
+        click.echo(f"Published as they arrived: {published} in all, in "
+                   f"{_count(made, 'new release')}.")
 
 
 @main.command()

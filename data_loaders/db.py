@@ -17,6 +17,10 @@ WRITE = {"survey_write": True}
 write lock at BEGIN, so two writers queue instead of failing to upgrade a read lock."""
 
 
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+"""How long an SQLite connection waits for a lock another connection holds."""
+
+
 class StoreUnavailable(Exception):
     """The store cannot be reached or cannot take the request now."""
 
@@ -38,7 +42,7 @@ def make_engine(database_url: str) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (BigInteger, Boolean, CheckConstraint, DateTime, Index, Integer, String,
-                        Text, UniqueConstraint, func)
+                        Text, UniqueConstraint, func, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from survey.questionnaire import NOT_ASKED, QUESTIONS
@@ -48,6 +48,8 @@ class Response(Base):
     confident_guidance: Mapped[str] = mapped_column(String(16))
     confident_rules: Mapped[str] = mapped_column(String(16))
     knows_who_to_ask: Mapped[str] = mapped_column(String(16))
+    release_seq: Mapped[int | None] = mapped_column(ID, nullable=True)
+    """The release that first published this response (:class:`Release`); NULL while it waits."""
 
     __table_args__ = (
         UniqueConstraint("source", "source_respondent_id", name="uq_responses_source_respondent"),
@@ -56,6 +58,10 @@ class Response(Base):
             f"(aware_of_guidance = 'yes') = (confident_guidance <> '{NOT_ASKED}')",
             name="ck_responses_q6_asked_only_after_q5_yes"),
         Index("ix_responses_submitted_at", "submitted_at"),
+        Index("ix_responses_release_seq", "release_seq"),
+        # The responses waiting to be published: few, whatever the store holds.
+        Index("ix_responses_waiting", "id", sqlite_where=text("release_seq IS NULL"),
+              postgresql_where=text("release_seq IS NULL")),
         # Ids are never reused, even after the highest rows are deleted.
         {"sqlite_autoincrement": True},
     )
@@ -111,9 +117,33 @@ class StoreMeta(Base):
     value: Mapped[int] = mapped_column(BigInteger)
 
 
+class Release(Base):
+    """One release of the public figures: the responses it added carry its ``seq``.
+
+    Every public output is computed from the responses of the releases up to the latest one
+    (see :mod:`analysis.releases` for the rule a release keeps). ``pooled`` is the role codes
+    published only in the pooled group from this release on; ``published_roles`` the role codes
+    with at least one published response; ``total`` the responses published up to and
+    including this release. ``token`` names the release publicly and says nothing of its size."""
+
+    __tablename__ = "releases"
+
+    seq: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    min_cell_size: Mapped[int] = mapped_column(Integer)
+    pooled: Mapped[str] = mapped_column(String(512))
+    published_roles: Mapped[str] = mapped_column(String(512))
+    added: Mapped[int] = mapped_column(Integer)
+    total: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+
 class FrozenChart(Base):
-    """A chart's public numbers (aggregates only, minimum cell rule applied) as they were when a
-    frozen embed was made: a published figure must not change under the article."""
+    """A chart's public numbers as one release showed them, kept when a frozen embed was made:
+    a published figure must not change under the article. The token is worked out from the
+    chart, its resolved filter and the release, so freezing the same again stores nothing new."""
 
     __tablename__ = "frozen_charts"
 
@@ -122,3 +152,4 @@ class FrozenChart(Base):
     filters: Mapped[str] = mapped_column(String(512))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     payload: Mapped[str] = mapped_column(Text)
+    release: Mapped[str | None] = mapped_column(String(32), nullable=True)

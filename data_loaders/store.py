@@ -7,6 +7,7 @@ import of a whole file, or a batch from the ingestion API, commits entirely or n
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -17,8 +18,8 @@ import pandas as pd
 from sqlalchemy import Connection, Row, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from data_loaders.models import ImportRun, Quarantine, Response, StoreMeta
-from survey.questionnaire import QUESTION_IDS
+from data_loaders.models import ImportRun, Quarantine, Release, Response, StoreMeta
+from survey.questionnaire import NO_ANSWER, QUESTION_IDS, ROLE_CODES
 
 KEY_CHUNK = 5_000
 """Respondent ids looked up per query: well below SQLite's limit of bound parameters."""
@@ -284,11 +285,56 @@ def _bump_epoch(connection: Connection) -> None:
 
 
 def remove_demo(connection: Connection) -> int:
-    """Delete every demo response; loaders following the store start again. Returns how many."""
+    """Delete every demo response and the releases left with nothing in them (the others are
+    recounted without the demo ones); loaders following the store start again. Returns how many
+    responses were removed.
+
+    Releases keep demo and real responses in atoms of their own (:mod:`analysis.releases`), so
+    the real responses of a release that also published demo ones still came in steps that
+    single nobody out. When no real response had been published, no release is left: real data
+    starts from nothing, with no pooling inherited from the demo data."""
     removed = connection.execute(delete(Response).where(Response.is_demo)).rowcount
     if removed:
+        used = select(Response.release_seq).where(Response.release_seq.is_not(None)).distinct()
+        connection.execute(delete(Release).where(Release.seq.not_in(used)))
+        _recount_releases(connection)
         _bump_epoch(connection)
     return removed
+
+
+_ROLE_ORDER = {code: i for i, code in enumerate((*ROLE_CODES, NO_ANSWER))}
+
+
+def _recount_releases(connection: Connection) -> None:
+    """Make the releases left say what they hold once the demo responses are gone: how many
+    each added, the running total and the roles published so far, which the next release's
+    pooling is decided from. The pooled roles stay as they were: a role never leaves the pool."""
+    held = connection.execute(
+        select(Response.release_seq, Response.role, func.count())
+        .where(Response.release_seq.is_not(None))
+        .group_by(Response.release_seq, Response.role)).all()
+    added: dict[int, int] = defaultdict(int)
+    roles: dict[int, set[str]] = defaultdict(set)
+    for seq, role, n in held:
+        added[seq] += n
+        roles[seq].add(role)
+    total, published = 0, set()
+    kept = connection.execute(select(Release.seq, Release.added, Release.total,
+                                     Release.published_roles).order_by(Release.seq)).all()
+    for seq, was_added, was_total, was_roles in kept:
+        total += added[seq]
+        published |= roles[seq]
+        now = ",".join(sorted(published, key=_ROLE_ORDER.__getitem__))
+        if (was_added, was_total, was_roles) != (added[seq], total, now):
+            connection.execute(update(Release).where(Release.seq == seq).values(
+                added=added[seq], total=total, published_roles=now))
+
+
+def submission_span(connection: Connection) -> tuple[datetime | None, datetime | None]:
+    """The first and last submission times the store holds (UTC), or (None, None)."""
+    first, last = connection.execute(
+        select(func.min(Response.submitted_at), func.max(Response.submitted_at))).one()
+    return (utc(first) if first else None, utc(last) if last else None)
 
 
 def count_responses(connection: Connection, *, demo: bool | None = None) -> int:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
+from survey.questionnaire import ROLE_CODES
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'instance' / 'survey.sqlite3'}"
 
@@ -35,6 +37,26 @@ class Settings:
         60.0, "EMBED_REFRESH_SECONDS",
         "How often a live embed in an article checks for new data (and how long proxies may "
         "cache it).")
+    release_interval_seconds: float = _setting(
+        10.0, "RELEASE_INTERVAL_SECONDS",
+        "Least time between two releases of the public figures, and how often a worker checks "
+        "whether a new one can be made; 0: workers never publish (`python -m data_loaders "
+        "publish` does).")
+    pooled_roles: str = _setting(
+        "", "POOLED_ROLES",
+        "Role codes, comma-separated, published only inside the pooled group whatever their "
+        "numbers (\"no answer\" always is). A role may be added once fieldwork has begun, never "
+        "taken out.")
+    pool_after: int = _setting(
+        500, "POOL_AFTER",
+        "Once this many responses are published, a role none of whose responses has been "
+        "published yet joins the pooled group, for good.")
+    frozen_embed_limit: int = _setting(
+        10_000, "FROZEN_EMBED_LIMIT",
+        "Most frozen embeds the store keeps; past it, freezing is refused with a message.")
+    freeze_rate_per_minute: int = _setting(
+        10, "FREEZE_RATE_PER_MINUTE",
+        "Frozen embeds a client may make per minute (per worker) before getting 429.")
     demo_responses: int = _setting(
         1500, "DEMO_RESPONSES",
         "Demo responses written when the app starts on an empty store (0: none).")
@@ -73,6 +95,16 @@ class Settings:
             raise SystemExit(f"MIN_CELL_SIZE must be at least 1, not {self.min_cell_size}")
         if self.refresh_seconds <= 0 or self.embed_refresh_seconds <= 0:
             raise SystemExit("REFRESH_SECONDS and EMBED_REFRESH_SECONDS must be positive")
+        if self.release_interval_seconds < 0:
+            raise SystemExit("RELEASE_INTERVAL_SECONDS must be 0 or more")
+        unknown = sorted(set(self.pooled_role_codes) - set(ROLE_CODES))
+        if unknown:
+            raise SystemExit(f"POOLED_ROLES names unknown role code(s): {', '.join(unknown)}; "
+                             f"known codes: {', '.join(ROLE_CODES)}")
+
+    @property
+    def pooled_role_codes(self) -> tuple[str, ...]:
+        return tuple(code.strip() for code in self.pooled_roles.split(",") if code.strip())
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":

@@ -10,7 +10,9 @@ required there exactly when question 5 is not yes, as the store holds it).
 
 Frames are built through :func:`data_loaders.loader.to_frame`, exactly as the loaders give them.
 The recount helpers here work on the parsed dicts and never touch the analysis code, so tests can
-compare the analysis against an independent count.
+compare the analysis against an independent count. :func:`first_release` says which of some
+responses a first release publishes (public views are computed from releases), by
+:func:`analysis.releases.select_batch`, itself tested by hand in tests/test_release_rule.py.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Iterable
 
 import pandas as pd
 
+from analysis.releases import ClassKey, pattern_of, select_batch
 from data_loaders.loader import COLUMNS, to_frame
 from survey.questionnaire import QUESTION_IDS
 
@@ -85,3 +88,21 @@ def frame(specs: Iterable[str], **kwargs) -> pd.DataFrame:
 def parsed(specs: Iterable[str]) -> list[dict[str, str]]:
     """The responses as dicts of answer codes, for recounting by hand in plain Python."""
     return [answers(s) for s in specs]
+
+
+def class_key(codes: dict[str, str], demo: bool = False) -> ClassKey:
+    """The release rule's class of one response (as parsed by :func:`answers`)."""
+    return ClassKey(codes["role"], codes["uses_social_media"], demo, pattern_of(codes))
+
+
+def first_release(specs: Iterable[str], minimum: int,
+                  pooled: Iterable[str] = ()) -> list[str]:
+    """Those of ``specs`` (all waiting, none published yet) that a first release with these
+    pooled roles ("no answer" among them in any case) publishes, in their order."""
+    specs = list(specs)
+    keys = [class_key(answers(s)) for s in specs]
+    waiting: dict[ClassKey, int] = {}
+    for key in keys:
+        waiting[key] = waiting.get(key, 0) + 1
+    batch = select_batch(waiting, frozenset({*pooled, "no_answer"}), minimum)
+    return [s for s, key in zip(specs, keys) if key in batch]

@@ -3,19 +3,23 @@ and a real server in a thread for the browser."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from itertools import count
 
-from sqlalchemy import Engine
+import pandas as pd
+from sqlalchemy import Engine, select
 from werkzeug.serving import make_server
 
 from dashboard.app import create_app
 from data_loaders.bootstrap import open_store
-from data_loaders import store
+from data_loaders import releases, store
 from data_loaders.db import WRITE
+from data_loaders.loader import load_responses
+from data_loaders.models import Release, Response
 from survey.questionnaire import QUESTION_IDS
 from survey.settings import Settings
 
@@ -51,9 +55,27 @@ def add(engine: Engine, rows: list[dict], *, source: str = "test") -> int:
         return store.store_responses(connection, source, rows).accepted
 
 
+def publish(engine: Engine, *, now: datetime | None = None, **overrides) -> releases.Made | None:
+    """Make a release now, as a worker would (minimum cell size 10 unless overridden), whatever
+    the time since the last one."""
+    values = dict(min_cell_size=10, release_interval_seconds=0.0)
+    values.update(overrides)
+    return releases.publish(engine, Settings.from_env({}, **values), now=now, interval=0)
+
+
+def add_and_publish(engine: Engine, rows: list[dict], **overrides) -> int:
+    """Store ``rows`` and make a release; returns how many were stored."""
+    stored = add(engine, rows)
+    publish(engine, **overrides)
+    return stored
+
+
 # Hand-written store used by the API and browser tests (minimum cell size 10):
 # social workers: 12 all-yes, 10 mostly no; team managers: 10 using social media, 10 not;
-# 3 students (pooled: fewer than 10); 2 social workers who left question 2 blank (left out).
+# 3 students; 2 social workers who left question 2 blank. Published by one release: the 42
+# social workers and team managers who answered question 2 (atoms social worker x yes: 22, of
+# whom 12 answered question 6 and 10 were not asked it; team manager x yes: 10; team manager x
+# no: 10). The 3 students and the 2 who left question 2 blank wait: fewer than 10 of each.
 FIXTURE = [
     (12, ("social_worker", "yes", "yes", "yes", "yes", "yes", "yes", "yes")),
     (10, ("social_worker", "yes", "no", "no", "no", "", "no", "no")),
@@ -66,14 +88,19 @@ FIXTURE = [
 
 
 def fixture_store(directory) -> tuple[str, Engine]:
-    """A fresh SQLite store in ``directory`` holding :data:`FIXTURE`: its URL and engine."""
+    """A fresh SQLite store in ``directory`` holding :data:`FIXTURE`, published: its URL and
+    engine."""
     url = f"sqlite:///{directory / 'store.sqlite3'}"
     engine = open_store(url)
-    add(engine, responses(FIXTURE))
+    add_and_publish(engine, responses(FIXTURE))
     return url, engine
 
+
 def settings_for(url: str, **overrides) -> Settings:
-    values = dict(database_url=url, demo_responses=0, min_cell_size=10, refresh_seconds=1.0)
+    """The settings of a test's app: no demo data, and no release made by the app itself (a
+    test publishes when it means to, with :func:`publish`)."""
+    values = dict(database_url=url, demo_responses=0, min_cell_size=10, refresh_seconds=1.0,
+                  release_interval_seconds=0.0)
     values.update(overrides)
     return Settings.from_env({}, **values)
 
@@ -93,3 +120,29 @@ def serve(app) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
+
+
+def freeze_body(chart_ref: str, search: str) -> dict:
+    """What the browser posts to ``/_dash-update-component`` when the freeze button of the chart
+    ``chart_ref`` names is clicked on a page whose link's query string is ``search``."""
+    button = {"chart": chart_ref, "type": "freeze"}
+    return {"output": '{"chart":["MATCH"],"type":"frozen-snippet"}.children',
+            "outputs": {"id": {"chart": chart_ref, "type": "frozen-snippet"},
+                        "property": "children"},
+            "inputs": [{"id": button, "property": "n_clicks", "value": 1}],
+            "state": [{"id": "url", "property": "search", "value": search}],
+            "changedPropIds": [json.dumps(button, separators=(",", ":")) + ".n_clicks"]}
+
+
+def published_frame(engine: Engine) -> pd.DataFrame:
+    """The published responses as a frame, each with the time of the release that published it
+    (``published_at``): what a cube the database counted must equal."""
+    with engine.connect() as connection:
+        frame = load_responses(connection)
+        times = dict(connection.execute(
+            select(Response.id, Release.published_at)
+            .join(Release, Release.seq == Response.release_seq)).all())
+    frame = frame[frame["id"].isin(list(times))].copy()
+    frame["published_at"] = pd.Series([store.utc(times[i]) for i in frame["id"]],
+                                      index=frame.index, dtype="datetime64[us, UTC]")
+    return frame

@@ -122,8 +122,8 @@ def test_from_frame_total_combinations_hours_demo_and_last():
     assert combos(cube) == EXPECTED_COMBOS
     assert hour_table(cube) == EXPECTED_HOURS
     assert cube.demo == 2  # rows 3 and 7
-    assert cube.last_submitted == at(12, 0)
-    assert cube.last_submitted.utcoffset().total_seconds() == 0
+    assert cube.last_published == at(12, 0)
+    assert cube.last_published.utcoffset().total_seconds() == 0
 
 
 def test_counts_are_exact_integers():
@@ -139,7 +139,7 @@ def test_single_response():
     assert combos(cube) == {codes("team_manager yes yes yes yes no yes yes"): 1}
     assert hour_table(cube) == {(H9, "team_manager"): 1}
     assert cube.demo == 1
-    assert cube.last_submitted == at(9, 0)
+    assert cube.last_published == at(9, 0)
 
 
 def test_every_role_and_every_stored_code_round_trips():
@@ -180,7 +180,31 @@ def test_adding_frames_equals_building_from_their_concatenation(cuts, order):
     assert hour_table(cube) == hour_table(whole) == EXPECTED_HOURS
     assert cube.total == whole.total == 12
     assert cube.demo == whole.demo == 2
-    assert cube.last_submitted == whole.last_submitted == at(12, 0)
+    assert cube.last_published == whole.last_published == at(12, 0)
+
+
+def test_a_published_at_column_gives_the_hours_and_the_latest_release():
+    # Two releases: the 8 rows submitted before 11:00 published at 11:05 (hour 11), the other
+    # 4 (rows 5, 8, 9, 12; the latest submitted at 12:00) at 12:30 (hour 12). Submission times
+    # then count for nothing: the public sees when a response was published.
+    data = make(TWELVE)
+    data["published_at"] = [at(11, 5) if when < at(11, 0) else at(12, 30)
+                            for _, when, _ in TWELVE]
+    data["published_at"] = pd.to_datetime(data["published_at"], utc=True)
+    cube = Cube.from_frame(data)
+    assert combos(cube) == EXPECTED_COMBOS
+    assert hour_table(cube) == {
+        (H11, "social_worker"): 3,   # rows 1, 2, 3
+        (H11, "team_manager"): 2,    # rows 4, 10
+        (H11, "student"): 1,         # row 6
+        (H11, "no_answer"): 2,       # rows 7, 11
+        (H12, "social_worker"): 2,   # rows 8, 9
+        (H12, "team_manager"): 1,    # row 5
+        (H12, "student"): 1,         # row 12
+    }  # 3 + 2 + 1 + 2 + 2 + 1 + 1 = 12
+    assert cube.last_published == at(12, 30)
+    # Without the column, the same rows count by submission (published as they arrived).
+    assert Cube.from_frame(make(TWELVE)).last_published == at(12, 0)
 
 
 def test_add_keeps_the_latest_submission_when_the_new_rows_are_older():
@@ -189,18 +213,18 @@ def test_add_keeps_the_latest_submission_when_the_new_rows_are_older():
     early = [e for e in TWELVE if e[1] < at(11, 0)]
     assert len(late) == 4 and len(early) == 8
     first = Cube.from_frame(make(late))
-    assert first.last_submitted == at(12, 0)
+    assert first.last_published == at(12, 0)
     both = first.add(make(early, first_id=100))
-    assert both.last_submitted == at(12, 0)
+    assert both.last_published == at(12, 0)
     assert both.total == 12
 
 
 def test_add_leaves_the_original_cube_unchanged():
     first = Cube.from_frame(make(TWELVE[:7]))
-    before = (combos(first), hour_table(first), first.demo, first.last_submitted)
+    before = (combos(first), hour_table(first), first.demo, first.last_published)
     second = first.add(make(TWELVE[7:], first_id=8))
     assert second.total == 12
-    assert (combos(first), hour_table(first), first.demo, first.last_submitted) == before
+    assert (combos(first), hour_table(first), first.demo, first.last_published) == before
     assert first.total == 7
 
 
@@ -220,7 +244,7 @@ def assert_empty(cube: Cube) -> None:
     assert cube.hours.shape == (0, 3)
     assert cube.hour_counts.shape == (0,)
     assert cube.demo == 0
-    assert cube.last_submitted is None
+    assert cube.last_published is None
 
 
 def test_empty_cube():
@@ -236,7 +260,7 @@ def test_adding_an_empty_frame_changes_nothing():
     same = cube.add(make([]))
     assert combos(same) == EXPECTED_COMBOS
     assert hour_table(same) == EXPECTED_HOURS
-    assert same.demo == 2 and same.total == 12 and same.last_submitted == at(12, 0)
+    assert same.demo == 2 and same.total == 12 and same.last_published == at(12, 0)
     assert_empty(Cube.empty().add(make([])))
 
 
@@ -254,7 +278,7 @@ def counted(cells, counts, hours, hour_counts, demo=0, last=None) -> SimpleNames
                            counts=np.array(counts, np.int64),
                            hours=np.array(hours, np.int64).reshape(-1, 3),
                            hour_counts=np.array(hour_counts, np.int64), demo=demo,
-                           last_submitted=last)
+                           last_published=last)
 
 
 def test_add_counts_of_another_cube_equals_building_from_all_the_rows():
@@ -263,7 +287,7 @@ def test_add_counts_of_another_cube_equals_building_from_all_the_rows():
     both = first.add_counts(second)
     assert combos(both) == EXPECTED_COMBOS
     assert hour_table(both) == EXPECTED_HOURS
-    assert both.demo == 2 and both.total == 12 and both.last_submitted == at(12, 0)
+    assert both.demo == 2 and both.total == 12 and both.last_published == at(12, 0)
     whole = Cube.from_frame(make(TWELVE))
     for name in ("cells", "counts", "hours", "hour_counts"):
         np.testing.assert_array_equal(getattr(both, name), getattr(whole, name), err_msg=name)
@@ -282,7 +306,7 @@ def test_add_counts_sums_repeated_unsorted_rows():
                             codes("team_manager no no no no not_asked no no"): 2}
     assert hour_table(cube) == {(H9, "social_worker"): 6, (H9, "team_manager"): 1,
                                 (H10, "team_manager"): 1}
-    assert cube.total == 8 and cube.demo == 1 and cube.last_submitted == at(10, 30)
+    assert cube.total == 8 and cube.demo == 1 and cube.last_published == at(10, 30)
     # Distinct rows in ascending order, as documented.
     assert cube.cells.tolist() == [SW_ALL_YES, TM_NO]
     assert cube.hours.tolist() == [[H9, 0, 0], [H9, 3, 1], [H10, 3, 1]]
@@ -296,7 +320,7 @@ def test_add_counts_adds_to_cells_held_and_inserts_new_ones_in_order():
     assert more.counts.tolist() == [1, 6]
     assert more.hours.tolist() == [[H9, 0, 0], [H10, 3, 1], [H11, 3, 1]]
     assert more.hour_counts.tolist() == [1, 4, 2]
-    assert more.demo == 2 and more.last_submitted == at(10, 0)  # the later of the two
+    assert more.demo == 2 and more.last_published == at(10, 0)  # the later of the two
     assert cube.counts.tolist() == [4] and cube.total == 4  # left unchanged
 
 

@@ -1,8 +1,9 @@
-"""Per-question results: bases, counts, "no answer", "not asked", percentages and Wilson intervals.
+"""Per-question results: bases, counts, "no answer", "not asked", percentages and Wilson
+intervals; and the cross-tab of two questions, whose rows and columns add up to them.
 
 Every count and percentage below is tallied by hand from the 22 responses of :data:`TWENTY_TWO`.
 Intervals are checked against the Wilson score formula written out here with ``math`` (not
-statsmodels), and against values worked out independently.
+statsmodels), and against values worked out independently; the chi-square test likewise.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from analysis.cube import Cube
-from analysis.summary import one_decimal, summarise, wilson
-from analysis.views import POOLED, Filter, group_roles
+from analysis.crosstab import CROSSTAB_QUESTIONS, breakdown, crosstab
+from analysis.summary import one_decimal, safety, summarise, wilson
+from analysis.views import POOLED, Filter, grouping_for
+from survey.questionnaire import BY_ID, ROLE_CODES
 from tests.analysis_fixtures import frame, people
 
 Z = NormalDist().inv_cdf(0.975)  # 1.95996...
@@ -63,7 +66,7 @@ def test_wilson_vectorised_and_zero_base():
 def test_wilson_through_summarise_for_43_of_100():
     specs = people("sw", "y", 43, "y n n . n n") + people("sw", "y", 57, "n n n . n n")
     cube = Cube.from_frame(frame(specs))
-    q3 = summarise(cube, group_roles(cube, 10), Filter(), 10).question("viewed_profile")
+    q3 = summarise(cube, grouping_for(cube, ()), Filter(), 10).question("viewed_profile")
     assert q3.base == 100
     assert (q3.answer("yes").count, q3.answer("yes").percent, q3.answer("yes").ci95) == (
         43, 43.0, (33.7, 52.8))
@@ -100,14 +103,14 @@ TWENTY_TWO = [
     "sw - y y y y y y",    # 21
     "st - y y y n y y",    # 22
 ]
-# Atoms (question 2 yes, no): sw (8, 2), tm (4, 2), st (2, 1), blank role (0, 1). At minimum 3
-# or 5 every role has a small atom, so all are pooled: pool (14, 6), safe at 3 and 5.
+# Atoms (question 2 yes, no): sw (8, 2), tm (4, 2), st (2, 1), blank role (0, 1). Summarised
+# with every role pooled, (14, 6), unless a test says otherwise.
 
 
 def summary_of(minimum: int, view: Filter = Filter()):
     cube = Cube.from_frame(frame(TWENTY_TWO))
     assert cube.total == 22
-    return summarise(cube, group_roles(cube, minimum), view, minimum)
+    return summarise(cube, grouping_for(cube, ROLE_CODES), view, minimum)
 
 
 # Everyone (rows 1-20), minimum 5: (base, no_answer, not_asked, [(code, count, percent)]).
@@ -168,7 +171,7 @@ def test_role_question_with_a_separate_role():
              + people("tm", "n", 5) + people("sp", "y", 3) + people("sp", "n", 2)
              + people("st", "y", 1) + people("st", "n", 1) + people("-", "n", 1))
     cube = Cube.from_frame(frame(specs))
-    grouping = group_roles(cube, 5)
+    grouping = grouping_for(cube, [r for r in ROLE_CODES if r != "social_worker"])
     q1 = summarise(cube, grouping, Filter(), 5).question("role")
     assert q1.base == 36
     # 17/36 = 47.22%, 19/36 = 52.78%
@@ -227,37 +230,64 @@ def test_question_6_base_counts_only_the_aware_who_answered():
 
 
 def test_question_suppressed_when_its_base_is_below_the_minimum():
-    # Minimum 7: question 6's base 6 < 7 -> hidden; question 3's base 17 shown. Non-users (6)
-    # form an atom below 7, so the social-media filter is withdrawn and "no" shows everyone.
-    summary = summary_of(7, Filter((), "no"))
-    assert summary.view == Filter((), None) and summary.responses == 20
+    # Minimum 7: question 6's base 6 < 7 -> hidden; question 3's base 17 shown.
+    summary = summary_of(7)
+    assert summary.responses == 20
     q6 = summary.question("confident_guidance")
     assert q6.suppressed and q6.answers == () and q6.answer("yes") is None
+    assert (q6.base, q6.no_answer, q6.not_asked) == (6, 1, 13)  # the counts beside stay
     assert_result(summary.question("viewed_profile"), *EVERYONE["viewed_profile"])
+    # The 6 non-users, a view below 7: nothing of theirs is shown (the filter is not dropped).
+    non_users = summary_of(7, Filter((), "no"))
+    assert non_users.view == Filter((), "no") and non_users.responses == 6
+    assert non_users.suppressed and all(q.answers == () for q in non_users.questions)
 
 
 @pytest.mark.parametrize("minimum", [6, 7])
 def test_question_6_at_the_edge_of_the_minimum(minimum):
-    # Base 6: shown at 6 (not below it), hidden at 7. At 6 the pool's atoms (14, 6) are safe.
+    # Base 6: shown at 6 (not below it), hidden at 7.
     q6 = summary_of(minimum).question("confident_guidance")
     assert q6.suppressed is (minimum == 7)
     assert (q6.answers == ()) is (minimum == 7)
 
 
-def test_question_shown_with_a_large_base_is_hidden_where_a_difference_would_isolate_few():
-    # Minimum 5, users only (14). Question 3 answered by 13 users and by 4 non-users: "everyone"
-    # (17) minus "users" (13) would give the 4 non-users' answers, so users' view hides it.
-    # Question 5: 14 users and 4 non-users answered, hidden likewise. Question 4: 13 and 5: shown.
-    summary = summary_of(5, Filter((), "yes"))
-    assert summary.responses == 14
-    assert summary.question("viewed_profile").suppressed
-    assert summary.question("aware_of_guidance").suppressed
-    q4 = summary.question("viewed_for_evidence")
-    # yes 1, 2, 11, 12, 17 = 5; blank 5; no 14 - 6 = 8. 5/13 = 38.46%, 8/13 = 61.54%.
-    assert_result(q4, 13, 1, 0, [("yes", 5, 38.5), ("no", 8, 61.5)])
-    q6 = summary.question("confident_guidance")
+# Using social media (rows 1-8, 11-14, 17, 18), minimum 3.
+USERS = {
+    # y 1-5, 11, 12, 17; n 6, 7, 13, 14, 18; blank 8. 8/13 = 61.54%, 5/13 = 38.46%.
+    "viewed_profile": (13, 1, 0, [("yes", 8, 61.5), ("no", 5, 38.5)]),
+    # y 1, 2, 11, 12, 17; blank 5; n the other 8. 5/13 = 38.46%, 8/13 = 61.54%.
+    "viewed_for_evidence": (13, 1, 0, [("yes", 5, 38.5), ("no", 8, 61.5)]),
+    # y 1-6, 11; n 7, 8, 12, 13, 18; not sure 14, 17. 7/14 = 50.0%, 5/14 = 35.71%,
+    # 2/14 = 14.29%.
+    "aware_of_guidance": (14, 0, 0, [("yes", 7, 50.0), ("no", 5, 35.7), ("not_sure", 2, 14.3)]),
     # Everyone aware uses social media: as for everyone, with 14 - 7 = 7 not asked.
-    assert_result(q6, 6, 1, 7, [("yes", 3, 50.0), ("no", 1, 16.7), ("not_sure", 2, 33.3)])
+    "confident_guidance": (6, 1, 7, [("yes", 3, 50.0), ("no", 1, 16.7), ("not_sure", 2, 33.3)]),
+    # y 1; n 2, 4, 6, 7, 11, 13, 14, 17; not sure 3, 5, 8, 12, 18. 1/14 = 7.14%, 8/14 = 57.14%,
+    # 5/14 = 35.71%.
+    "confident_rules": (14, 0, 0, [("yes", 1, 7.1), ("no", 8, 57.1), ("not_sure", 5, 35.7)]),
+    # y 1-4, 6, 7, 11; n 5, 12, 18; not sure 13, 14, 17; blank 8. 7/13 = 53.85%,
+    # 3/13 = 23.08% twice.
+    "knows_who_to_ask": (13, 1, 0, [("yes", 7, 53.8), ("no", 3, 23.1), ("not_sure", 3, 23.1)]),
+    "uses_social_media": (14, 0, 0, [("yes", 14, 100.0), ("no", 0, 0.0)]),
+}
+
+
+@pytest.mark.parametrize("question_id", list(USERS))
+def test_every_question_for_users(question_id):
+    summary = summary_of(3, Filter((), "yes"))
+    assert summary.responses == 14 and not summary.suppressed
+    assert_result(summary.question(question_id), *USERS[question_id])
+
+
+@pytest.mark.parametrize("question_id", list(USERS))
+def test_users_and_non_users_add_up_to_everyone(question_id):
+    # The hand tallies agree with one another: yes + no = either, answer by answer. No
+    # non-user was asked question 6 (base 0, 6 not asked).
+    users, everyone = USERS[question_id], EVERYONE[question_id]
+    non_users = NON_USERS.get(question_id, (0, 0, 6, [(c, 0, 0.0) for c in ("yes", "no",
+                                                                              "not_sure")]))
+    assert [u + n for u, n in zip(users[:3], non_users[:3])] == list(everyone[:3])
+    assert [u[1] + n[1] for u, n in zip(users[3], non_users[3])] == [e[1] for e in everyone[3]]
 
 
 @pytest.mark.parametrize("minimum", [21, 25])
@@ -280,7 +310,7 @@ def test_view_at_the_minimum_is_shown():
 
 def test_empty_cube_is_suppressed():
     cube = Cube.empty()
-    summary = summarise(cube, group_roles(cube, 5), Filter(), 5)
+    summary = summarise(cube, grouping_for(cube, ()), Filter(), 5)
     assert summary.responses == 0 and summary.suppressed
     assert all(q.suppressed and q.answers == () and q.base == 0 for q in summary.questions)
 
@@ -317,3 +347,184 @@ def test_one_decimal_agrees_with_decimal_rounding_on_every_percentage_of_small_b
        | st.integers(-10**7, 10**7).map(lambda k: k / 1000))
 def test_one_decimal_agrees_with_decimal_rounding(value):
     assert repr(one_decimal(value)) == repr(_written_half_up(value))
+
+
+# ---------------------------------------------------------------------------------------------
+# Cross-tabs: the whole table of two questions, blanks included
+
+def twenty_two(pooled=ROLE_CODES):
+    cube = Cube.from_frame(frame(TWENTY_TWO))
+    return cube, grouping_for(cube, pooled)
+
+
+SW_TM = [r for r in ROLE_CODES if r not in ("social_worker", "team_manager")]
+"""Social workers (rows 1-10) and team managers (11-16) on their own; the students (17-19) and
+the blank role (20) pooled."""
+
+
+def test_crosstab_has_a_row_for_every_answer_and_for_no_answer_with_the_blanks_beside():
+    # Question 3 (rows) by question 4 (columns), rows 1-20:
+    #   q3 yes (1-5, 11, 12, 17, 20): q4 yes 1, 2, 11, 12, 17 = 5; no 3, 4, 20 = 3; blank 5.
+    #   q3 no (6, 7, 9, 13, 14, 16, 18, 19): q4 no, all 8.
+    #   q3 blank (8, 10, 15): q4 no 8, 15 = 2; blank 10.
+    cube, g = twenty_two()
+    table = crosstab(cube, g, Filter(), "viewed_profile", "viewed_for_evidence", 5)
+    assert table.row_codes == ("yes", "no", "no_answer")
+    assert table.column_codes == ("yes", "no")
+    assert table.missing_codes == ("no_answer",)  # question 4 is asked of everyone
+    assert table.counts.tolist() == [[5, 3], [0, 8], [0, 2]]
+    assert table.missing.tolist() == [[1], [0], [1]]
+    # Percentages of those in the row who answered question 4: 5/8 = 62.5%, 3/8 = 37.5%;
+    # 0/8, 8/8; 0/2, 2/2.
+    assert table.row_bases.tolist() == [8, 8, 2]
+    assert table.percents.tolist() == [[62.5, 37.5], [0.0, 100.0], [0.0, 100.0]]
+    assert table.ci_low[0, 0] == round(wilson_by_hand(5, 8)[0], 1)
+    assert table.ci_high[2, 1] == round(wilson_by_hand(2, 2)[1], 1)
+    # The margins are the summary's: rows 9, 8, 3 (question 3 yes, no, no answer); columns 5,
+    # 13 and 2 (question 4 yes, no, no answer); 20 in all.
+    assert table.row_totals.tolist() == [9, 8, 3]
+    assert table.counts.sum(axis=0).tolist() == [5, 13] and table.missing.sum() == 2
+    assert table.total == 20
+
+
+def test_crosstab_chi_square_is_of_the_answers_alone():
+    # [[5, 3], [0, 8]]: row sums 8, 8, column sums 5, 11 of 16; expected 2.5, 5.5 in each row.
+    # chi² = 2 x (2.5² / 2.5) + 2 x (2.5² / 5.5) = 5 + 25/11 = 80/11 = 7.27, 1 degree of freedom,
+    # p = erfc(sqrt(chi² / 2)). With the "no answer" row (0, 2) it would be 8.66 on 2.
+    cube, g = twenty_two()
+    test = crosstab(cube, g, Filter(), "viewed_profile", "viewed_for_evidence", 5).chi_square
+    assert test.statistic == pytest.approx(80 / 11)
+    assert test.dof == 1
+    assert test.p_value == pytest.approx(math.erfc(math.sqrt(80 / 22)))
+    assert test.small_expected  # 2.5 < 5
+
+
+def test_crosstab_by_question_6_has_a_not_asked_row():
+    # Question 6 (rows) by question 3: yes 1, 2, 11 (q3 yes); no 4 (yes); not sure 3, 5 (yes);
+    # blank 6 (q3 no); not asked, the 13 others: q3 yes 12, 17, 20; no 7, 9, 13, 14, 16, 18,
+    # 19; blank 8, 10, 15.
+    cube, g = twenty_two()
+    table = crosstab(cube, g, Filter(), "confident_guidance", "viewed_profile", 5)
+    assert table.row_codes == ("yes", "no", "not_sure", "no_answer", "not_asked")
+    assert table.counts.tolist() == [[3, 0], [1, 0], [2, 0], [0, 1], [3, 7]]
+    assert table.missing.tolist() == [[0], [0], [0], [0], [3]]
+    assert table.row_totals.tolist() == [3, 1, 2, 1, 13]  # question 6's counts, as summarised
+    assert table.percents[4].tolist() == [30.0, 70.0]  # 3/10, 7/10: the 3 blanks left out
+    # The answer rows alone have nobody in the "no" column: nothing to test. (With the "no
+    # answer" and "not asked" rows it would have two of each.)
+    assert table.chi_square is None
+
+
+def test_crosstab_by_question_6_as_columns_has_no_answer_and_not_asked_beside():
+    # Question 5 (rows) by question 6: those aware (1-6, 11) answered 6 (yes 1, 2, 11; no 4;
+    # not sure 3, 5) and left it blank (6); everyone else was not asked it: no 6, not sure 5,
+    # question 5 blank 2 (15, 16).
+    cube, g = twenty_two()
+    table = crosstab(cube, g, Filter(), "aware_of_guidance", "confident_guidance", 5)
+    assert table.row_codes == ("yes", "no", "not_sure", "no_answer")
+    assert table.missing_codes == ("no_answer", "not_asked")
+    assert table.counts.tolist() == [[3, 1, 2], [0, 0, 0], [0, 0, 0], [0, 0, 0]]
+    assert table.missing.tolist() == [[1, 0], [0, 6], [0, 5], [0, 2]]
+    assert table.row_bases.tolist() == [6, 0, 0, 0]
+    assert table.percents[0].tolist() == [50.0, 16.7, 33.3]  # 3/6, 1/6, 2/6
+    assert table.percents[1:].tolist() == [[0.0, 0.0, 0.0]] * 3
+    assert table.chi_square is None  # one row with answers
+
+
+def test_crosstab_of_a_role_group_and_rows_and_columns_where_present():
+    cube, g = twenty_two(SW_TM)
+    # Team managers (11-16), q3 by q4: yes 11, 12 (q4 yes); no 13, 14, 16 (no); blank 15 (no).
+    table = crosstab(cube, g, Filter(("team_manager",)), "viewed_profile",
+                     "viewed_for_evidence", 5)
+    assert table.row_codes == ("yes", "no", "no_answer")
+    assert table.counts.tolist() == [[2, 0], [0, 3], [0, 1]]
+    assert table.missing.tolist() == [[0], [0], [0]]
+    # The pool (17-20): q3 yes 17 (q4 yes), 20 (no); no 18, 19 (no). Nobody left question 3
+    # blank: no such row. The "no answer" column stays, with nobody in it.
+    pooled = crosstab(cube, g, Filter(("student",)), "viewed_profile", "viewed_for_evidence", 5)
+    assert pooled.row_codes == ("yes", "no")
+    assert pooled.counts.tolist() == [[1, 1], [0, 2]]
+    assert pooled.missing_codes == ("no_answer",) and pooled.missing.tolist() == [[0], [0]]
+    # Every answer of the row question has its row, even with nobody in it: only team managers
+    # 11 and 12 looked for evidence (q4 yes), both q3 yes.
+    by_q4 = crosstab(cube, g, Filter(("team_manager",)), "viewed_for_evidence",
+                     "viewed_profile", 5)
+    assert by_q4.row_codes == ("yes", "no") and by_q4.counts.tolist() == [[2, 0], [0, 3]]
+    assert by_q4.missing.tolist() == [[0], [1]]
+
+
+def test_crosstab_covers_everyone_in_the_roles_whatever_the_social_media_filter():
+    cube, g = twenty_two(SW_TM)
+    for roles in ((), ("social_worker",), (POOLED,)):
+        either = crosstab(cube, g, Filter(roles), "aware_of_guidance", "knows_who_to_ask", 5)
+        for value in ("yes", "no"):
+            filtered = crosstab(cube, g, Filter(roles, value), "aware_of_guidance",
+                                "knows_who_to_ask", 5)
+            assert filtered.counts.tolist() == either.counts.tolist()
+            assert filtered.missing.tolist() == either.missing.tolist()
+    # Social workers: 10 (rows 1-10), the question-2 blank social worker (row 21) left out.
+    assert crosstab(cube, g, Filter(("social_worker",)), "viewed_profile",
+                    "viewed_for_evidence", 5).total == 10
+
+
+def _summary_count(result, code: str) -> int:
+    if code == "no_answer":
+        return result.no_answer
+    if code == "not_asked":
+        return result.not_asked
+    answer = result.answer(code)
+    return answer.count if answer else 0  # a question nobody answered shows no answers
+
+
+@pytest.mark.parametrize("roles", [(), ("social_worker",), ("team_manager",), (POOLED,),
+                                   ("social_worker", POOLED)])
+def test_every_crosstab_row_and_column_adds_up_to_the_summary_of_the_same_roles(roles):
+    cube, g = twenty_two(SW_TM)
+    # Minimum 1: the summary shows every count it has.
+    summary = summarise(cube, g, Filter(roles), 1)
+    for row_id in CROSSTAB_QUESTIONS:
+        for column_id in CROSSTAB_QUESTIONS:
+            if row_id == column_id:
+                continue
+            table = crosstab(cube, g, Filter(roles), row_id, column_id, 5)
+            rows, columns = summary.question(row_id), summary.question(column_id)
+            assert table.total == summary.responses
+            for code in BY_ID[row_id].stored_codes:
+                total = _summary_count(rows, code)
+                if code in table.row_codes:
+                    at = table.row_codes.index(code)
+                    assert table.row_totals[at] == total, (row_id, column_id, code)
+                else:
+                    assert code not in BY_ID[row_id].codes and total == 0
+            for j, code in enumerate(table.column_codes):
+                assert table.counts[:, j].sum() == _summary_count(columns, code)
+            for code in BY_ID[column_id].stored_codes[len(BY_ID[column_id].codes):]:
+                total = _summary_count(columns, code)
+                if code in table.missing_codes:
+                    assert table.missing[:, table.missing_codes.index(code)].sum() == total
+                else:
+                    assert code == "not_asked" and total == 0
+            assert table.row_bases.tolist() == table.counts.sum(axis=1).tolist()
+            for counts, base, percents in zip(table.counts, table.row_bases, table.percents):
+                assert percents.tolist() == [one_decimal(100 * n / base) if base else 0.0
+                                             for n in counts.tolist()]
+
+
+def test_breakdown_by_role_gives_each_groups_results():
+    # Question 3 by group, rows 1-20: social workers y 1-5, n 6, 7, 9 (8, 10 blank): 5/8 =
+    # 62.5%; team managers y 11, 12, n 13, 14, 16 (15 blank): 2/5 = 40.0%; the pool y 17, 20,
+    # n 18, 19: 2/4 = 50.0%.
+    cube, g = twenty_two(SW_TM)
+    result = breakdown(cube, g, Filter(), "viewed_profile", safety(cube, g, 3), 3)
+    assert result.groups == ("social_worker", "team_manager", POOLED)
+    assert result.labels == ("Social worker", "Team manager", "Other roles, pooled")
+    assert not result.suppressed
+    assert [(r.base, r.no_answer, r.answer("yes").percent) for r in result.results] == [
+        (8, 2, 62.5), (5, 1, 40.0), (4, 0, 50.0)]
+    # At 5 the pool's 4 (not a release under 5) would be everyone's 17 less the others' 8 and
+    # 5: the breakdown of every group is withheld, that of the two others is not.
+    at_five = breakdown(cube, g, Filter(), "viewed_profile", safety(cube, g, 5), 5)
+    assert at_five.suppressed and all(r.suppressed and r.answers == () for r in at_five.results)
+    two = breakdown(cube, g, Filter(("social_worker", "team_manager")), "viewed_profile",
+                    safety(cube, g, 5), 5)
+    assert not two.suppressed and [r.answer("no").percent for r in two.results] == [37.5, 60.0]

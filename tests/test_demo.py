@@ -1,19 +1,23 @@
 """Demo data: reproducible, valid by the questionnaire, plausibly correlated; and the commands
-that write it."""
+that write it, publishing it as a live dashboard would have while it arrived."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
-from data_loaders import demo, store
+from analysis.releases import check_batch
+from data_loaders import demo, releases, store
+from data_loaders.bootstrap import DEMO_RELEASE_STEP
 from data_loaders.cli import main
 from data_loaders.db import WRITE
-from data_loaders.models import Response
+from data_loaders.loader import released_classes
+from data_loaders.models import Release, Response
 from survey.questionnaire import MISSING_CODES, NO_ANSWER, NOT_ASKED, QUESTION_IDS, validate
 
 END = datetime(2018, 11, 28, 12, 0, tzinfo=timezone.utc)
@@ -121,10 +125,13 @@ def test_default_end_is_now():
 
 # --- The commands ------------------------------------------------------------------------------
 
+ENVIRONMENT = {"MIN_CELL_SIZE": "10", "POOL_AFTER": "500", "POOLED_ROLES": ""}
+
 
 def run(engine: Engine, *args: str):
     url = engine.url.render_as_string(hide_password=False)
-    return CliRunner().invoke(main, ["--database-url", url, *args], catch_exceptions=False)
+    return CliRunner().invoke(main, ["--database-url", url, *args], catch_exceptions=False,
+                              env=ENVIRONMENT)
 
 
 def demo_rows(engine: Engine) -> list[tuple[str, bool]]:
@@ -133,25 +140,71 @@ def demo_rows(engine: Engine) -> list[tuple[str, bool]]:
             select(Response.source, Response.is_demo).order_by(Response.id))]
 
 
+PUBLISHED = re.compile(r"^Published as they arrived: (\d+) in all, in (\d+) new releases?\.$")
+
+
 def test_demo_command_writes_then_writes_nothing(store_engine):
     first = run(store_engine, "demo", "-n", "50", "--seed", "1")
     assert first.exit_code == 0, first.output
-    assert first.output == "Wrote 50 demo responses.\n"
+    wrote, published = first.output.splitlines()
+    assert wrote == "Wrote 50 demo responses."
+    assert PUBLISHED.match(published), published
     again = run(store_engine, "demo", "-n", "50", "--seed", "1")
     assert again.exit_code == 0, again.output
-    assert again.output == "Wrote 0 demo responses (50 were already there).\n"
+    assert again.output == "Wrote 0 demo responses (50 were already there).\n"  # none to publish
     assert demo_rows(store_engine) == [("demo", True)] * 50
 
     other_seed = run(store_engine, "demo", "--responses", "5", "--seed", "2")
-    assert other_seed.output == "Wrote 5 demo responses.\n"
+    assert other_seed.output.splitlines()[0] == "Wrote 5 demo responses."
     assert len(demo_rows(store_engine)) == 55
+
+
+def test_demo_command_publishes_its_responses_as_they_arrived(store_engine):
+    result = run(store_engine, "demo", "-n", "400", "--seed", "3")
+    assert result.exit_code == 0, result.output
+    published, made = map(int, PUBLISHED.match(result.output.splitlines()[1]).groups())
+    with store_engine.connect() as connection:
+        rows = [r._mapping for r in connection.execute(
+            select(Release.__table__).order_by(Release.seq))]
+        state = releases.status(connection)
+        first, _last = store.submission_span(connection)
+        latest = {seq: store.utc(when) for seq, when in connection.execute(
+            select(Response.release_seq, func.max(Response.submitted_at))
+            .where(Response.release_seq.is_not(None)).group_by(Response.release_seq))}
+        rule = [check_batch(released_classes(connection, row["seq"]),
+                            frozenset(row["pooled"].split(",")), 10) for row in rows]
+    assert (published, made) == (state.published, len(rows)) == (rows[-1]["total"], state.releases)
+    assert made > 1 and 0 < published <= 400
+    # As they arrived: tried every DEMO_RELEASE_STEP from a step before the first response, each
+    # release taking only responses submitted by its time.
+    for row in rows:
+        moment = store.utc(row["published_at"])
+        assert latest[row["seq"]] <= moment
+        steps = (moment - (first - DEMO_RELEASE_STEP)) / DEMO_RELEASE_STEP
+        assert steps == int(steps) or row is rows[-1], (row["seq"], moment)
+    assert rule == [[] for _ in rows]
+    # What still waits cannot be published without singling someone out.
+    assert run(store_engine, "publish").output.startswith("Nothing to publish:")
+
+
+def test_demo_command_refuses_a_store_with_real_responses(store_engine):
+    with store_engine.connect().execution_options(**WRITE) as connection, connection.begin():
+        store.store_responses(connection, "csv", [
+            {**demo.generate(1, seed=9, end=END)[0], "source_respondent_id": "real-1"}])
+    result = run(store_engine, "demo", "-n", "5")
+    assert result.exit_code == 1
+    assert "the store holds real responses; demo ones would mix with them" in result.output
+    assert demo_rows(store_engine) == [("csv", False)]
 
 
 def test_demo_command_creates_and_migrates_a_new_store(tmp_path):
     url = f"sqlite:///{tmp_path / 'new' / 'store.sqlite3'}"
     result = CliRunner().invoke(main, ["--database-url", url, "demo", "-n", "3"],
-                                catch_exceptions=False)
-    assert result.exit_code == 0 and result.output == "Wrote 3 demo responses.\n"
+                                catch_exceptions=False, env=ENVIRONMENT)
+    assert result.exit_code == 0
+    # Three responses: too few to publish any.
+    assert result.output == ("Wrote 3 demo responses.\n"
+                             "Published as they arrived: 0 in all, in 0 new releases.\n")
     assert (tmp_path / "new" / "store.sqlite3").exists()
 
 

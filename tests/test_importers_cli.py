@@ -1,5 +1,5 @@
-"""``python -m data_loaders import``: what it prints, its exit codes, and that a refused file
-leaves the store untouched."""
+"""``python -m data_loaders import``: what it prints, its exit codes, that a refused file leaves
+the store untouched, and that what it imported is published when the rule allows."""
 
 from __future__ import annotations
 
@@ -9,16 +9,20 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine
 
-from data_loaders import demo, store
+from data_loaders import demo, releases, store
 from data_loaders.cli import main
 from data_loaders.db import WRITE
 from tests.test_importers_support import (EXPANDED, GOOGLE_FORMS, SURVEYMONKEY, TEMPLATE,
                                           responses, rows)
 
 
-def run(engine: Engine, *arguments: object):
+ENVIRONMENT = {"MIN_CELL_SIZE": "10", "POOL_AFTER": "500", "POOLED_ROLES": ""}
+
+
+def run(engine: Engine, *arguments: object, command: str = "import"):
     url = engine.url.render_as_string(hide_password=False)
-    return CliRunner().invoke(main, ["--database-url", url, "import", *map(str, arguments)])
+    return CliRunner().invoke(main, ["--database-url", url, command, *map(str, arguments)],
+                              env=ENVIRONMENT)
 
 
 def assert_untouched(engine: Engine) -> None:
@@ -163,3 +167,57 @@ def test_several_files_are_imported_in_turn(sqlite_engine):
     assert [r["format"] for r in rows(sqlite_engine, "imports")] == ["surveymonkey",
                                                                       "google_forms"]
     assert Path(rows(sqlite_engine, "imports")[1]["file_name"]) == Path("google_forms.csv")
+
+
+def template_file(directory: Path, rows: list[str]) -> Path:
+    header = TEMPLATE.read_text(encoding="utf-8").splitlines()[0]
+    path = directory / "responses.csv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+STUDENT = "2018-09-12T10:00:00Z,student,yes,no,no,no,,no,no,"
+MANAGER = "2018-09-12T11:00:00Z,team_manager,no,no,no,no,,no,no,"
+
+
+def test_an_import_publishes_what_the_rule_lets_through_when_it_finishes(sqlite_engine,
+                                                                          tmp_path):
+    # 12 students alike and 3 team managers: the students go, the 3 managers are too few.
+    path = template_file(tmp_path, [f"s{i},{STUDENT}" for i in range(12)]
+                         + [f"m{i},{MANAGER}" for i in range(3)])
+    result = run(sqlite_engine, path)
+    assert result.exit_code == 0, result.output
+    assert "Accepted 15, already present (duplicates) 0, quarantined 0." in result.stdout
+    assert result.stdout.splitlines()[-1] == "Published 12 more responses (12 in all)."
+    published = {r["source_respondent_id"]: r["release_seq"] for r in rows(sqlite_engine,
+                                                                            "responses")}
+    assert published == {**{f"s{i}": 1 for i in range(12)}, **{f"m{i}": None for i in range(3)}}
+
+
+def test_an_import_too_small_to_publish_says_so(sqlite_engine):
+    result = run(sqlite_engine, GOOGLE_FORMS)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == (
+        "Nothing to publish: 4 waiting until they can be published without singling anyone out.")
+    assert rows(sqlite_engine, "releases") == []
+
+
+def test_an_import_replacing_published_demo_data_publishes_real_data_from_nothing(sqlite_engine,
+                                                                                  tmp_path):
+    alike = {"role": "student", "uses_social_media": "yes", "viewed_profile": "no",
+             "viewed_for_evidence": "no", "aware_of_guidance": "no",
+             "confident_guidance": "not_asked", "confident_rules": "no", "knows_who_to_ask": "no"}
+    demo_rows = [{**row, **alike} for row in demo.generate(10, seed=1)]
+    with sqlite_engine.connect().execution_options(**WRITE) as connection, connection.begin():
+        store.store_responses(connection, demo.DEMO_SOURCE, demo_rows, is_demo=True)
+    published = run(sqlite_engine, command="publish")
+    assert published.stdout == "Published 10 more responses (10 in all).\n"
+    path = template_file(tmp_path, [f"m{i},{MANAGER}" for i in range(10)])
+    result = run(sqlite_engine, path)
+    assert result.exit_code == 0, result.output
+    assert "Removed 10 demo responses" in result.stdout
+    assert result.stdout.splitlines()[-1] == "Published 10 more responses (10 in all)."
+    with sqlite_engine.connect() as connection:
+        state = releases.status(connection)
+        assert store.epoch(connection) == 1
+    assert (state.releases, state.published, state.waiting) == (1, 10, 0)

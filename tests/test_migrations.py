@@ -12,13 +12,14 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, CheckConstraint, inspect, insert, select, text
 
+from data_loaders import releases
 from data_loaders.db import WRITE, alembic_config, is_up_to_date, make_engine, upgrade
 from data_loaders.models import Base, Response
 from survey.questionnaire import NO_ANSWER, NOT_ASKED, QUESTIONS
-from survey.settings import PROJECT_ROOT
+from survey.settings import PROJECT_ROOT, Settings
 
-TABLES = {"responses", "quarantine", "imports", "store_meta", "frozen_charts"}
-HEAD = "0003"
+TABLES = {"responses", "quarantine", "imports", "store_meta", "frozen_charts", "releases"}
+HEAD = "0004"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -71,7 +72,10 @@ def test_upgrade_creates_the_schema_on_an_empty_store(empty_engine):
     assert is_up_to_date(empty_engine) is True
     columns = [c["name"] for c in inspect(empty_engine).get_columns("responses")]
     assert columns == ["id", "source", "source_respondent_id", "submitted_at", "stored_at",
-                       "is_demo", *(q.id for q in QUESTIONS)]
+                       "is_demo", *(q.id for q in QUESTIONS), "release_seq"]
+    assert [c["name"] for c in inspect(empty_engine).get_columns("releases")] == [
+        "seq", "token", "published_at", "min_cell_size", "pooled", "published_roles", "added",
+        "total"]
 
 
 def test_models_and_migrations_agree(empty_engine):
@@ -145,6 +149,71 @@ def test_downgrade_to_base_then_upgrade_again(empty_engine):
     assert revision(empty_engine) == {HEAD}
     assert differences(empty_engine) == []
     assert check_constraints(empty_engine) == MODEL_CHECKS
+
+
+def column_names(engine: Engine, table: str) -> list[str]:
+    return [c["name"] for c in inspect(engine).get_columns(table)]
+
+
+def insert_raw(engine: Engine, rows: list[dict]) -> None:
+    """Rows written with plain SQL, naming only the columns every revision has."""
+    names = list(rows[0])
+    statement = text(f"INSERT INTO responses ({', '.join(names)}) "
+                     f"VALUES ({', '.join(':' + n for n in names)})")
+    with engine.connect().execution_options(**WRITE) as connection, connection.begin():
+        connection.execute(statement, rows)
+
+
+def test_responses_stored_before_releases_existed_wait_for_the_first(empty_engine):
+    command.upgrade(alembic_config(empty_engine), "0003")
+    assert "releases" not in tables(empty_engine)
+    assert "release_seq" not in column_names(empty_engine, "responses")
+    insert_raw(empty_engine, [{"source": "s", "source_respondent_id": str(i),
+                               "submitted_at": datetime(2018, 9, 12, tzinfo=timezone.utc),
+                               "is_demo": False, **valid_answers("role", "student")}
+                              for i in range(10)])
+
+    upgrade(empty_engine)
+    assert revision(empty_engine) == {HEAD}
+    with empty_engine.connect() as connection:
+        state = releases.status(connection)
+    assert (state.releases, state.published, state.waiting) == (0, 0, 10)
+    made = releases.publish(empty_engine, Settings.from_env({}, min_cell_size=10), interval=0)
+    assert (made.seq, made.added, made.total) == (1, 10, 10)  # ten alike: one class of ten
+
+
+def test_downgrade_to_0003_and_upgrade_again_keep_the_responses(empty_engine):
+    upgrade(empty_engine)
+    insert_raw(empty_engine, [{"source": "s", "source_respondent_id": str(i),
+                               "submitted_at": datetime(2018, 9, 12, tzinfo=timezone.utc),
+                               "is_demo": False, **valid_answers("role", "student")}
+                              for i in range(10)])
+    assert releases.publish(empty_engine, Settings.from_env({}, min_cell_size=10),
+                            interval=0).added == 10
+
+    command.downgrade(alembic_config(empty_engine), "0003")
+    assert revision(empty_engine) == {"0003"}
+    assert tables(empty_engine) == TABLES - {"releases"} | {"alembic_version"}
+    assert "release_seq" not in column_names(empty_engine, "responses")
+    assert "release" not in column_names(empty_engine, "frozen_charts")
+    with empty_engine.connect() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM responses")) == 10
+    # SQLite rebuilt the table without the column: the same checks, and ids still never reused.
+    assert check_constraints(empty_engine) == MODEL_CHECKS
+    with empty_engine.connect().execution_options(**WRITE) as connection, connection.begin():
+        connection.execute(text("DELETE FROM responses WHERE id = 10"))
+    insert_raw(empty_engine, [{"source": "s", "source_respondent_id": "new",
+                               "submitted_at": datetime(2018, 9, 12, tzinfo=timezone.utc),
+                               "is_demo": False, **valid_answers("role", "student")}])
+    with empty_engine.connect() as connection:
+        assert connection.scalar(text("SELECT max(id) FROM responses")) == 11
+
+    upgrade(empty_engine)
+    assert revision(empty_engine) == {HEAD}
+    assert differences(empty_engine) == []
+    with empty_engine.connect() as connection:
+        state = releases.status(connection)
+    assert (state.releases, state.published, state.waiting) == (0, 0, 10)  # 9 + "new"
 
 
 def test_alembic_command_line_configuration_uses_database_url(empty_engine, monkeypatch):
