@@ -1,8 +1,9 @@
 """gunicorn settings: ``gunicorn app:server`` reads this file from the working directory.
 
 Each worker builds its own app, with its own connection pool and its own in-memory counts of the
-store (see docs/deploy.md): the app is not preloaded in the master, so no connection or thread
-crosses a fork. Values can be overridden on the command line or with GUNICORN_CMD_ARGS.
+latest release, and may make releases itself, one at a time with the other workers through the
+store's lock (see docs/deploy.md): the app is not preloaded in the master, so no connection or
+thread crosses a fork. Values can be overridden on the command line or with GUNICORN_CMD_ARGS.
 """
 
 import multiprocessing
@@ -17,8 +18,8 @@ timeout = 30
 graceful_timeout = 30
 keepalive = 5
 # A worker is replaced after this many requests, as a guard against a slow leak in a library:
-# rarely, since a new worker counts the whole store before it serves (about 8 s of CPU at a
-# million responses), and what a worker keeps is bounded (docs/deploy.md).
+# rarely, since a new worker counts every published response before it serves (about 8 s of CPU
+# at a million), and what a worker keeps is bounded (docs/deploy.md).
 max_requests = 100_000
 max_requests_jitter = 10_000
 accesslog = "-"

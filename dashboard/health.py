@@ -1,6 +1,11 @@
 """Health checks for a load balancer: ``/healthz`` (the process is up) and ``/readyz`` (the store
-answers, and how old the data this worker holds is); and ``/healthz/data-version``, which names
-the data version for a cache in front (deploy/nginx.conf keys its cache by it)."""
+answers, and how old the release this worker holds is); and ``/healthz/data-version``, which
+names the release for a cache in front (deploy/nginx.conf keys its cache by it).
+
+None of them says how many responses there are or gives an id: the version is an opaque name of
+the release, and the times are those of releases, which the pages show anyway. The readiness
+and data-version probes are for the load balancer and nginx only; deploy/nginx.conf does not
+pass them through from outside."""
 
 from __future__ import annotations
 
@@ -29,12 +34,12 @@ def readyz():
     reachable = store_answers(current.live.engine)
     snapshot = current.live.snapshot()
     now = datetime.now(timezone.utc)
+    published = snapshot.published_at
     body = {
         "status": "ready" if reachable else "store unreachable",
         "store_reachable": reachable,
         "data_version": snapshot.version,
-        "responses": snapshot.total,
-        "data_checked_seconds_ago": round((now - snapshot.as_of).total_seconds(), 1),
+        "release_age_seconds": round((now - published).total_seconds()) if published else None,
         "unreachable_since": snapshot.unreachable_since.isoformat(timespec="seconds")
         if snapshot.unreachable_since else None,
     }

@@ -1,6 +1,11 @@
 """Support for the load tests (tests/test_load.py): `gunicorn app:server` in a subprocess, HTTP
 clients that post responses and retry as a well-behaved webhook sender would, readers of the
-summary API, and the store's own account of what arrived.
+summary API, and the store's own account of what arrived and what it published.
+
+The app publishes by itself here (``RELEASE_INTERVAL_SECONDS`` of :data:`RELEASE_INTERVAL`), so
+that the figures the readers watch move while the load runs. Every response posted is
+:data:`RESPONSE`: one class for the release rule, so a release takes every waiting response
+once at least :data:`MIN_CELL_SIZE` wait, and when the load is over fewer than that wait.
 
 Everything is bounded in count and in time, talks to 127.0.0.1 only, and every process started
 here is stopped by the caller's ``finally`` (see :meth:`Gunicorn.stop`).
@@ -18,6 +23,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +34,9 @@ from tests.services import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "load-test-token"
+MIN_CELL_SIZE = 10
+RELEASE_INTERVAL = 1.0
+"""Seconds between two releases: short, so that tests wait for releases rather than for time."""
 TAG_HEADER = "X-Load-Tag"
 # The project's access log leaves out query strings; this one does too, and adds the worker's pid
 # and the test's tag of each request, so that every answer can be traced to the worker that gave
@@ -60,6 +69,25 @@ def stored_ids(database_url: str) -> list[str]:
                 "SELECT source_respondent_id FROM responses WHERE source = 'api'")).scalars())
     finally:
         engine.dispose()
+
+
+@dataclass(frozen=True)
+class Publication:
+    """What the store has published: responses published and waiting, and each release's total
+    (responses published up to and including it), in order."""
+
+    published: int
+    waiting: int
+    release_totals: tuple[int, ...]
+
+
+def publication(engine) -> Publication:
+    """The store's own account of its releases, by SQL."""
+    with engine.connect() as connection:
+        published, waiting = connection.execute(text(
+            "SELECT count(release_seq), count(*) - count(release_seq) FROM responses")).one()
+        totals = connection.execute(text("SELECT total FROM releases ORDER BY seq")).scalars()
+        return Publication(int(published), int(waiting), tuple(int(t) for t in totals))
 
 
 def count_rows(database_url: str) -> tuple[int, int]:
@@ -127,7 +155,8 @@ class Gunicorn:
     def start(self, timeout: float = 120.0) -> "Gunicorn":
         env = {**os.environ, "DATABASE_URL": self.database_url, "DEMO_RESPONSES": "0",
                "INGEST_TOKEN": TOKEN, "INGEST_RATE_PER_MINUTE": "100000000",
-               **self.extra_env}
+               "MIN_CELL_SIZE": str(MIN_CELL_SIZE),
+               "RELEASE_INTERVAL_SECONDS": str(RELEASE_INTERVAL), **self.extra_env}
         env.pop("GUNICORN_CMD_ARGS", None)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "app:server", "--bind", f"127.0.0.1:{self.port}",
@@ -322,18 +351,21 @@ def payload(respondent: str) -> bytes:
 
 
 def post_all(port: int, ids: list[str], log: ClientLog, *, deadline: float,
-             stop: threading.Event, max_attempts: int = 40, max_wait: float = 10.0) -> None:
+             stop: threading.Event, max_attempts: int = 40, max_wait: float = 10.0,
+             before: Callable[[int], None] | None = None) -> None:
     """Post each id as one response, until 201, on one keep-alive connection.
 
     503 and 429 are retried after their Retry-After (at most ``max_wait`` s); a connection error
     (the request may or may not have been handled) is retried at once on a new connection, which
     the ingestion API's idempotency makes safe. Bounded by ``max_attempts`` per id and by
-    ``deadline`` overall.
+    ``deadline`` overall. ``before(n)`` is called before the n-th id is first sent.
     """
     headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
     client = KeepAlive(port)
     try:
-        for respondent in ids:
+        for position, respondent in enumerate(ids):
+            if before is not None:
+                before(position)
             body = payload(respondent)
             for attempt in range(max_attempts):
                 if time.monotonic() > deadline or stop.is_set():
@@ -376,10 +408,18 @@ def post_all(port: int, ids: list[str], log: ClientLog, *, deadline: float,
 
 
 class Load:
-    """``clients`` threads posting ``per_client`` responses each, ids ``{prefix}-{client}-{n}``."""
+    """``clients`` threads posting ``per_client`` responses each, ids ``{prefix}-{client}-{n}``.
+
+    ``holds`` are positions in each client's ids where every client stops, once all before them
+    are acknowledged, until the test says :meth:`go`: so that a test doing something "in the
+    middle of the load" knows that its clients are still posting when it does it, however fast
+    or slow the machine is."""
 
     def __init__(self, port: int, clients: int, per_client: int, *, deadline: float,
-                 prefix: str = "load", max_wait: float = 10.0):
+                 prefix: str = "load", max_wait: float = 10.0, holds: tuple[int, ...] = ()):
+        if list(holds) != sorted(set(holds)) or any(not 0 < h < per_client for h in holds):
+            raise ValueError(f"holds must be increasing positions within 1..{per_client - 1}, "
+                             f"not {holds}")
         self.port, self.deadline, self.max_wait = port, deadline, max_wait
         self.ids = [[f"{prefix}-{c}-{n}" for n in range(per_client)] for c in range(clients)]
         self.logs = [ClientLog() for _ in range(clients)]
@@ -387,6 +427,11 @@ class Load:
         self.errors: list[BaseException] = []
         self.threads: list[threading.Thread] = []
         self.started = self.finished = 0.0
+        self.holds = holds
+        self._released = [threading.Event() for _ in holds]
+        self._arrived = [0 for _ in holds]
+        self._arrival = threading.Condition()
+        self._next_hold = 0
 
     @property
     def all_ids(self) -> list[str]:
@@ -403,9 +448,47 @@ class Load:
     def _run(self, ids: list[str], log: ClientLog) -> None:
         try:
             post_all(self.port, ids, log, deadline=self.deadline, stop=self.stop,
-                     max_wait=self.max_wait)
+                     max_wait=self.max_wait, before=self._hold)
         except BaseException as error:  # noqa: BLE001 - handed to the test
             self.errors.append(error)
+
+    def _hold(self, position: int) -> None:
+        if position not in self.holds:
+            return
+        n = self.holds.index(position)
+        with self._arrival:
+            self._arrived[n] += 1
+            self._arrival.notify_all()
+        while not self._released[n].wait(0.5):
+            if self.stop.is_set() or time.monotonic() > self.deadline:
+                return
+
+    def wait_until_held(self, timeout: float) -> bool:
+        """Whether every client came to the next hold within ``timeout`` seconds (and the
+        deadline): then each has had all its ids before it acknowledged, and waits."""
+        n = self._next_hold
+        limit = max(0.0, min(timeout, self.deadline - time.monotonic()))
+        with self._arrival:
+            return self._arrival.wait_for(lambda: self._arrived[n] == len(self.threads), limit)
+
+    def go(self) -> None:
+        """Let the clients go on from the hold they wait at."""
+        self._released[self._next_hold].set()
+        self._next_hold += 1
+
+    def refused_since(self, start: float, status: int = 503) -> int:
+        return sum(1 for log in self.logs for at, refused, _ in list(log.refusals)
+                   if at >= start and refused == status)
+
+    def wait_for_refusal(self, start: float, timeout: float, status: int = 503) -> int:
+        """Until some client has been refused with ``status`` since ``start`` (or ``timeout``
+        seconds pass); how many times they were."""
+        limit = time.monotonic() + timeout
+        for _ in range(int(timeout / 0.05) + 1):
+            if self.refused_since(start, status) or time.monotonic() > limit:
+                break
+            time.sleep(0.05)
+        return self.refused_since(start, status)
 
     def acknowledged_count(self) -> int:
         return sum(len(log.acknowledged) for log in self.logs)
@@ -421,6 +504,8 @@ class Load:
         return self.acknowledged_count()
 
     def join(self) -> ClientLog:
+        for released in self._released:
+            released.set()
         for thread in self.threads:
             thread.join(max(0.0, self.deadline - time.monotonic()) + 15)
         self.stop.set()
@@ -542,15 +627,30 @@ def latest_by_worker(server: Gunicorn, prefix: str, path: str, *, until, timeout
     return latest
 
 
-def totals_by_worker(server: Gunicorn, expected: int, timeout: float = 60) -> dict[int, int]:
-    """Each worker's total_responses once every worker reports ``expected`` (or the time runs
-    out: then what they said last)."""
-    latest = latest_by_worker(
-        server, "final", "/api/v1/summary", timeout=timeout,
-        until=lambda latest: all(r.status == 200 and r.json()["total_responses"] == expected
-                                 for r in latest.values()))
-    return {pid: (r.json()["total_responses"] if r.status == 200 else -r.status)
-            for pid, r in latest.items()}
+def totals_at_rest(server: Gunicorn, timeout: float = 60) -> tuple[dict[int, int], Publication]:
+    """Each worker's total_responses once no release can be made any more (fewer than
+    :data:`MIN_CELL_SIZE` wait, all alike) and every worker reports what the store has
+    published; with the store's account. If the time runs out first: what they said last.
+
+    The workers' own requests make the releases: asking them is what lets a due one be made."""
+    engine = create_engine(server.database_url)
+    seen: list[Publication] = []
+
+    def at_rest(latest: dict[int, Reply]) -> bool:
+        state = publication(engine)
+        seen.append(state)
+        return state.waiting < MIN_CELL_SIZE and all(
+            r.status == 200 and r.json()["total_responses"] == state.published
+            for r in latest.values())
+
+    try:
+        latest = latest_by_worker(server, "final", "/api/v1/summary", timeout=timeout,
+                                  until=at_rest)
+        state = seen[-1] if seen else publication(engine)
+    finally:
+        engine.dispose()
+    return ({pid: (r.json()["total_responses"] if r.status == 200 else -r.status)
+             for pid, r in latest.items()}, state)
 
 
 def readiness_by_worker(server: Gunicorn, timeout: float = 60) -> dict[int, tuple[int, dict]]:

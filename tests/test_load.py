@@ -5,7 +5,11 @@ summary API, and the store stopped or a worker killed in the middle.
 What must hold whatever happens (docs/deploy.md, dashboard/ingest.py): every response answered
 201 is in the store; each respondent is stored once however often a client retries; the store
 being unreachable gives 503 with Retry-After to ingestion and never a 5xx to pages; the app
-recovers by itself. Speed is reported (``pytest -s`` shows the ``LOAD`` lines), never asserted.
+recovers by itself. The workers publish by themselves (every second here, see
+tests/load_support.py): readers only ever see the total of a release, each release adds at least
+the minimum cell size, and once the load is over every release that can be made is made and
+every worker counts exactly what was published. Speed is reported (``pytest -s`` shows the
+``LOAD`` lines), never asserted.
 Every loop is bounded in count and time, traffic goes to 127.0.0.1 only, and every process
 started here is stopped in a ``finally``.
 """
@@ -22,9 +26,9 @@ from collections import Counter
 import pytest
 
 from tests.load_support import (
-    TOKEN, Gunicorn, Load, Readers, ServerHalted, TotalWentDown, by_worker, count_rows,
-    decreases, nonzero_totals_by_worker, payload, prepare_store, readiness_by_worker, report,
-    request, stored_ids, totals_by_worker,
+    MIN_CELL_SIZE, TOKEN, Gunicorn, Load, Publication, Readers, ServerHalted, TotalWentDown,
+    by_worker, count_rows, decreases, nonzero_totals_by_worker, payload, prepare_store,
+    readiness_by_worker, report, request, stored_ids, totals_at_rest,
 )
 from tests.services import PostgresServer, ServiceUnavailable
 
@@ -87,6 +91,27 @@ def assert_each_worker_never_goes_back(observations: dict, pids: dict[str, int])
     return across
 
 
+def assert_figures_moved_by_releases_only(observations: dict, published: Publication) -> None:
+    """Every total a reader saw is that of a release (or 0, before the first), and each release
+    added at least the minimum cell size (all the responses posted are alike: one class)."""
+    releases = published.release_totals
+    assert releases, "no release was made"
+    steps = [b - a for a, b in zip((0, *releases), releases)]
+    assert min(steps) >= MIN_CELL_SIZE, steps
+    seen = {o.total for answers in observations.values() for o in answers if o.total is not None}
+    assert seen <= {0, *releases}, f"totals that no release had: {sorted(seen - {0, *releases})}"
+
+
+def assert_every_worker_counts_the_published(totals: dict[int, int], published: Publication,
+                                             posted: int) -> None:
+    """At rest: what waits is too few for a release (fewer than the minimum, all alike), and
+    every worker counts each published response once."""
+    assert published.published + published.waiting == posted, published
+    assert published.waiting < MIN_CELL_SIZE, published
+    assert len(totals) == 2 and set(totals.values()) == {published.published}, (totals,
+                                                                                 published)
+
+
 def server_output_is_clean(server: Gunicorn) -> None:
     output = "\n".join(server.lines)
     assert "Traceback" not in output, server.output_tail(120)
@@ -111,7 +136,7 @@ def test_twenty_clients_post_ten_thousand_responses_each_stored_once(store_url):
         load.start()
         log = load.join()
         observations = readers.join()
-        totals = totals_by_worker(server, CLIENTS * PER_CLIENT)
+        totals, published = totals_at_rest(server)
         master_alive = server.alive
     finally:
         server.stop()
@@ -126,6 +151,7 @@ def test_twenty_clients_post_ten_thousand_responses_each_stored_once(store_url):
            connection_errors=dict(log.connection_errors), duplicates=log.results["duplicate"],
            reader_answers=len(answers), cross_worker_decreases=len(across),
            largest_cross_worker_drop=max((a.total - b.total for a, b in across), default=0),
+           releases=len(published.release_totals), waiting=published.waiting,
            final_totals=totals)
     assert master_alive
     assert_clients_finished(log, posted)
@@ -134,7 +160,8 @@ def test_twenty_clients_post_ten_thousand_responses_each_stored_once(store_url):
     assert all(o.status == 200 for o in answers), Counter((o.status, o.error) for o in answers)
     assert all(len(seen) >= 10 for seen in observations.values())  # they polled throughout
     assert_each_worker_never_goes_back(observations, pids)
-    assert set(totals.values()) == {posted}, totals  # every worker counts each response once
+    assert_figures_moved_by_releases_only(observations, published)
+    assert_every_worker_counts_the_published(totals, published, posted)
     server_output_is_clean(server)
 
 
@@ -165,6 +192,9 @@ def test_one_reader_never_sees_the_total_go_down_across_workers(tmp_path):
     assert log.unexpected == [] and set(log.statuses) <= {201, 429, 503}
     answers = [o for seen in observations.values() for o in seen]
     assert answers and all(o.status == 200 for o in answers)
+    # The figures moved while the readers watched (0, then at least two releases): otherwise
+    # there was nothing that could have gone down.
+    assert len({o.total for o in answers}) >= 3, sorted({o.total for o in answers})
     assert_each_worker_never_goes_back(observations, pids)
     for name, seen in observations.items():
         went_down = decreases(seen)
@@ -182,6 +212,9 @@ def test_one_reader_never_sees_the_total_go_down_across_workers(tmp_path):
 OUTAGE_CLIENTS, OUTAGE_PER_CLIENT = 10, 150
 OUTAGE_SECONDS = 3.0
 PROBE_ID = "outage-probe"
+FIRST_HOLD, SECOND_HOLD = 30, 60
+"""Where the posting clients wait (see :class:`tests.load_support.Load`) for what the test does
+in the middle of the load: each has posted that many and has more to post."""
 
 
 def probe_during_outage(port: int, seconds: float) -> list[tuple[str, int, object, str]]:
@@ -224,10 +257,11 @@ def post_probe_after_recovery(port: int) -> dict:
 
 
 def check_outage(name: str, server: Gunicorn, url: str, load: Load, log, observations,
-                 probes, readiness, totals, outage: tuple[float, float], probe_result: dict,
-                 *, before: dict[int, int], master_alive: bool,
-                 expect_ready_during: bool) -> None:
+                 probes, readiness, at_rest: tuple[dict[int, int], Publication],
+                 outage: tuple[float, float], probe_result: dict, *, before: dict[int, int],
+                 master_alive: bool, expect_ready_during: bool) -> None:
     """``before``: each worker's total_responses just before the outage."""
+    totals, published = at_rest
     pids = server.pids_by_tag()
     answers = [o for seen in observations.values() for o in seen]
     by_kind = Counter((what, status) for what, status, _, _ in probes)
@@ -238,7 +272,8 @@ def check_outage(name: str, server: Gunicorn, url: str, load: Load, log, observa
            slept_for_retry_after=round(log.slept_for_retry_after, 1),
            connection_errors=dict(log.connection_errors), duplicates=log.results["duplicate"],
            probes=dict(by_kind), reader_answers=len(answers),
-           readiness={pid: status for pid, (status, _) in readiness.items()})
+           readiness={pid: status for pid, (status, _) in readiness.items()},
+           releases=len(published.release_totals), waiting=published.waiting)
     # Pages keep answering, with the last figures; ingestion refuses with 503 and Retry-After.
     assert {what: status for what, status, _, _ in probes if what.startswith("GET /") and
             what != "GET /readyz" and status != 200} == {}, by_kind
@@ -254,7 +289,9 @@ def check_outage(name: str, server: Gunicorn, url: str, load: Load, log, observa
                          for status, retry_after in posts), posts
     if not expect_ready_during:
         assert {status for what, status, _, _ in probes if what == "GET /readyz"} == {503}
-    assert refusals_between(log, *outage)[503] >= 1  # the load's clients were refused too
+    # The load's clients were refused too (they were let go on from a hold once the outage
+    # had begun, and the test waited for one of them to be refused before ending it).
+    assert refusals_between(log, *outage)[503] >= 1
     # Nothing refused was stored; retried responses are stored once; nothing acknowledged lost.
     assert probe_result["status"] == "stored", probe_result
     assert_clients_finished(log, len(load.all_ids))
@@ -263,12 +300,14 @@ def check_outage(name: str, server: Gunicorn, url: str, load: Load, log, observa
     # Readers of the summary never got a 5xx (nor anything else but 200).
     assert all(o.status == 200 for o in answers), Counter((o.status, o.error) for o in answers)
     assert_each_worker_never_goes_back(observations, pids)
-    # Recovered without a restart: every worker ready again and counting every response once.
+    assert_figures_moved_by_releases_only(observations, published)
+    # Recovered without a restart: every worker ready again, the releases going on, and every
+    # worker counting each published response once.
     assert master_alive
     assert len(readiness) == 2 and all(
         status == 200 and body["store_reachable"] and body["unreachable_since"] is None
         for status, body in readiness.values()), readiness
-    assert set(totals.values()) == {len(load.all_ids) + 1}, totals
+    assert_every_worker_counts_the_published(totals, published, len(load.all_ids) + 1)
     server_output_is_clean(server)
 
 
@@ -282,28 +321,31 @@ def test_postgresql_stopped_in_the_middle_of_a_load():
         try:
             server.start()
             load = Load(server.port, OUTAGE_CLIENTS, OUTAGE_PER_CLIENT,
-                        deadline=time.monotonic() + 150, prefix="pg-outage")
+                        deadline=time.monotonic() + 150, prefix="pg-outage",
+                        holds=(FIRST_HOLD,))
             readers = Readers(server.port, ["reader-1", "reader-2"], deadline=load.deadline,
                               interval=0.1)
             readers.start()
             load.start()
-            assert load.wait_for_acknowledged(300, 90) >= 300, "the load did not get going"
-            before = nonzero_totals_by_worker(server)
+            assert load.wait_until_held(90), "the load did not get going"
+            before = nonzero_totals_by_worker(server)  # once a release is made
             went_down = time.monotonic()
             database.pause()  # pg_ctl stop --mode fast: sessions cut, data kept
+            load.go()
             probes = probe_during_outage(server.port, OUTAGE_SECONDS)
+            load.wait_for_refusal(went_down, 60)
             database.resume()
             came_back = time.monotonic()
             readiness = readiness_by_worker(server)
             probe_result = post_probe_after_recovery(server.port)
             log = load.join()
             observations = readers.join()
-            totals = totals_by_worker(server, len(load.all_ids) + 1)
+            at_rest = totals_at_rest(server)
             master_alive = server.alive
         finally:
             server.stop()
         check_outage("postgresql-outage", server, url, load, log, observations, probes,
-                     readiness, totals, (went_down, came_back), probe_result,
+                     readiness, at_rest, (went_down, came_back), probe_result,
                      before=before, master_alive=master_alive, expect_ready_during=False)
     finally:
         database.stop()
@@ -327,6 +369,9 @@ def test_sqlite_store_unwritable_in_the_middle_of_a_load(tmp_path):
       a few seconds, so that every write(2) to the store fails with EFBIG (CPython ignores
       SIGXFSZ), which SQLite reports as a disk I/O error. Reads still work. This is the outage
       that makes ingestion answer 503.
+
+    The clients wait at a hold before each of the two, and are let go once it has begun, so
+    that they post during it whatever the machine's speed.
     """
     path = tmp_path / "store.sqlite3"
     url = f"sqlite:///{path}"
@@ -336,32 +381,35 @@ def test_sqlite_store_unwritable_in_the_middle_of_a_load(tmp_path):
     try:
         server.start()
         load = Load(server.port, OUTAGE_CLIENTS, OUTAGE_PER_CLIENT,
-                    deadline=time.monotonic() + 150, prefix="sqlite-outage")
+                    deadline=time.monotonic() + 150, prefix="sqlite-outage",
+                    holds=(FIRST_HOLD, SECOND_HOLD))
         readers = Readers(server.port, ["reader-1", "reader-2"], deadline=load.deadline,
                           interval=0.1)
         readers.start()
         load.start()
-        assert load.wait_for_acknowledged(300, 90) >= 300, "the load did not get going"
+        assert load.wait_until_held(90), "the load did not get going"
 
-        locked_at = time.monotonic()
         before_lock = load.acknowledged_count()
         holder = sqlite3.connect(path, timeout=30, isolation_level=None)
         try:
             holder.execute("BEGIN EXCLUSIVE")
+            locked_at = time.monotonic()
+            load.go()
             time.sleep(OUTAGE_SECONDS)
             holder.execute("COMMIT")
         finally:
             holder.close()
         unlocked_at = time.monotonic()
         during_lock = load.acknowledged_count() - before_lock
-        load.wait_for_acknowledged(load.acknowledged_count() + 100, 60)
+        assert load.wait_until_held(90), "the load did not go on after the lock"
         before = nonzero_totals_by_worker(server)
-        time.sleep(1)  # apart from the lock's window
 
         went_down = time.monotonic()
         limited = server.worker_pids()
         limit_file_size(limited, 0)
+        load.go()
         probes = probe_during_outage(server.port, OUTAGE_SECONDS)
+        load.wait_for_refusal(went_down, 60)
         limit_file_size(limited, resource.RLIM_INFINITY)
         limited = set()
         came_back = time.monotonic()
@@ -369,7 +417,7 @@ def test_sqlite_store_unwritable_in_the_middle_of_a_load(tmp_path):
         probe_result = post_probe_after_recovery(server.port)
         log = load.join()
         observations = readers.join()
-        totals = totals_by_worker(server, len(load.all_ids) + 1)
+        at_rest = totals_at_rest(server)
         master_alive = server.alive
     finally:
         try:
@@ -384,7 +432,7 @@ def test_sqlite_store_unwritable_in_the_middle_of_a_load(tmp_path):
     assert refusals_between(log, *lock_window) == Counter(), (
         "a write lock held for a few seconds by another process made ingestion refuse")
     check_outage("sqlite-disk-refuses-writes", server, url, load, log, observations, probes,
-                 readiness, totals, (went_down, came_back), probe_result,
+                 readiness, at_rest, (went_down, came_back), probe_result,
                  before=before, master_alive=master_alive, expect_ready_during=True)
 
 
@@ -422,7 +470,7 @@ def test_a_worker_killed_under_load_loses_nothing(store_url):
         log = load.join()
         observations = readers.join()
         serving = server.wait_until_every_worker_serves(120)  # the replacement too
-        totals = totals_by_worker(server, len(load.all_ids))
+        totals, published = totals_at_rest(server)
         master_alive = server.alive
     finally:
         server.stop()
@@ -443,8 +491,9 @@ def test_a_worker_killed_under_load_loses_nothing(store_url):
     assert set(log.statuses) == {201}, log.statuses
     assert_stored_exactly_once(store_url, set(load.all_ids), log.acknowledged)
     assert all(o.status in (200, 0) for o in answers)  # 0: a connection cut by the kill
-    assert set(totals.values()) == {len(load.all_ids)}, totals
+    assert_every_worker_counts_the_published(totals, published, len(load.all_ids))
     assert_each_worker_never_goes_back(observations, server.pids_by_tag())
+    assert_figures_moved_by_releases_only(observations, published)
 
 
 @pytest.mark.postgres

@@ -1,7 +1,8 @@
 """deploy/nginx.conf, once its per-machine names are filled in as docs/deploy.md says, is a
 configuration nginx accepts, and nginx running it in front of a stand-in for the app keeps one copy
-of each live URL per data version and rides out the app's failures; benchmarks/proxy_cache.py runs
-this very file in front of the app itself."""
+of each live URL per data version, rides out the app's failures and keeps the probes meant for the
+load balancer and itself from outside; benchmarks/proxy_cache.py runs this very file in front of
+the app itself."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -24,6 +28,12 @@ from tests.services import free_port
 ROOT = Path(__file__).resolve().parent.parent
 NGINX = shutil.which("nginx") or next(
     (str(path) for path in (Path("/usr/sbin/nginx"),) if path.exists()), None)
+needs_nginx = pytest.mark.skipif(NGINX is None or shutil.which("openssl") is None,
+                                 reason="needs nginx and openssl (python -m tests installs them "
+                                        "as root)")
+OUTSIDE = "X-Test-Outside"
+"""A header the tests' own requests to nginx carry; nginx's subrequests to the app carry none of
+the client's headers."""
 
 
 def names() -> set[str]:
@@ -51,8 +61,7 @@ def test_rendering_fills_in_every_name_and_refuses_missing_or_unknown_ones():
         render_site({**values, "SURVEY_UNKNOWN": "x"})
 
 
-@pytest.mark.skipif(NGINX is None or shutil.which("openssl") is None,
-                    reason="needs nginx and openssl (python -m tests installs them as root)")
+@needs_nginx
 def test_nginx_accepts_the_rendered_configuration(tmp_path):
     prefix = tmp_path / "nginx"
     config = local_nginx(prefix, listen="127.0.0.1:8443 ssl http2", upstream="127.0.0.1:8050")
@@ -64,13 +73,15 @@ def test_nginx_accepts_the_rendered_configuration(tmp_path):
 
 class StandIn:
     """The app as nginx sees it, on a loopback port: ``/healthz/data-version`` answers 204 with
-    the current data version (404 when ``version`` is None, as a release without it would), and
+    the current data version (404 when ``version`` is None, as an older app without it would), and
     any other URL answers its path and the data it was computed from, cacheable for a minute
-    (frozen embeds: for a year). ``fetched`` lists the paths asked for, in order."""
+    (frozen embeds: for a year). ``fetched`` lists the paths asked for, in order; ``from_outside``
+    those of requests that carried :data:`OUTSIDE`, which nginx passed on from a client."""
 
     def __init__(self, port: int = 0, version: str | None = "v1") -> None:
         self.version = version
         self.fetched: list[str] = []
+        self.from_outside: list[str] = []
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -80,6 +91,10 @@ class StandIn:
                 pass
 
             def do_GET(self) -> None:
+                # Recorded before answering: a client that has its answer finds its request here.
+                stand_in.fetched.append(self.path)
+                if self.headers.get(OUTSIDE):
+                    stand_in.from_outside.append(self.path)
                 version = stand_in.version
                 if self.path == "/healthz/data-version":
                     self.send_response(204 if version else 404)
@@ -99,7 +114,6 @@ class StandIn:
                 self.send_header("Connection", "close")
                 self.end_headers()
                 self.wfile.write(body)
-                stand_in.fetched.append(self.path)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.port = self.server.server_port
@@ -123,10 +137,31 @@ def eventually(condition, seconds: float = 20) -> None:
         time.sleep(0.1)
 
 
-@pytest.mark.skipif(NGINX is None or shutil.which("openssl") is None,
-                    reason="needs nginx and openssl (python -m tests installs them as root)")
-def test_nginx_keeps_one_copy_per_url_per_data_version_and_rides_out_failures():
-    app = StandIn()
+@dataclass
+class Proxy:
+    """nginx running deploy/nginx.conf on a loopback port, in front of a :class:`StandIn`."""
+
+    base: str
+    root: Path
+
+    def get(self, path: str, method: str = "GET") -> tuple[int, str]:
+        """The status and body of one request from outside, as a browser would send it."""
+        request = urllib.request.Request(self.base + path, method=method,
+                                         headers={"Accept-Encoding": "gzip", OUTSIDE: "1"})
+        try:
+            with urllib.request.urlopen(request, timeout=30, context=INSECURE) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, ""
+
+    def error_log(self) -> str:
+        path = self.root / "nginx" / "error.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+
+@contextmanager
+def nginx_in_front(app: StandIn) -> Iterator[Proxy]:
+    """nginx in front of ``app``'s port, once it answers; stopped afterwards."""
     with tempfile.TemporaryDirectory(prefix="nginx-test-") as temp:
         root = Path(temp)
         root.chmod(0o711)  # nginx's workers (www-data, when run as root) reach their directory
@@ -135,22 +170,21 @@ def test_nginx_keeps_one_copy_per_url_per_data_version_and_rides_out_failures():
                              upstream=f"127.0.0.1:{app.port}")
         nginx = subprocess.Popen([NGINX, "-p", str(root / "nginx"), "-c", str(config)],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        base = f"https://127.0.0.1:{port}"
-
-        def get(path: str) -> tuple[int, str]:
-            request = urllib.request.Request(base + path, headers={"Accept-Encoding": "gzip"})
-            try:
-                with urllib.request.urlopen(request, timeout=30, context=INSECURE) as response:
-                    return response.status, response.read().decode()
-            except urllib.error.HTTPError as error:
-                return error.code, ""
-
-        def error_log() -> str:
-            path = root / "nginx" / "error.log"
-            return path.read_text(errors="replace") if path.exists() else ""
-
         try:
-            eventually(lambda: _answers(base))
+            proxy = Proxy(f"https://127.0.0.1:{port}", root)
+            eventually(lambda: _answers(proxy.base))
+            yield proxy
+        finally:
+            nginx.terminate()
+            nginx.wait(timeout=30)
+
+
+@needs_nginx
+def test_nginx_keeps_one_copy_per_url_per_data_version_and_rides_out_failures():
+    app = StandIn()
+    try:
+        with nginx_in_front(app) as proxy:
+            get = proxy.get
             live, frozen = "/embed/uk-and-us", "/embed/frozen/abc"
             # Once per URL per data version, however many readers ask.
             for _ in range(5):
@@ -170,7 +204,7 @@ def test_nginx_keeps_one_copy_per_url_per_data_version_and_rides_out_failures():
             # and serves its copies; a URL it holds no copy of gets 502, not an error of its own.
             app.stop()
             eventually(lambda: get(live) == (200, f"{live} at v2")
-                       and "/healthz/data-version" in error_log())
+                       and "/healthz/data-version" in proxy.error_log())
             assert get("/api/v1/summary") == (502, "")
 
             # A release without the data-version probe: nginx caches by time instead.
@@ -181,10 +215,48 @@ def test_nginx_keeps_one_copy_per_url_per_data_version_and_rides_out_failures():
             for _ in range(3):
                 assert get("/api/v1/summary?role=x") == (200, "/api/v1/summary?role=x at None")
             assert app.count("/api/v1/summary?role=x") == 1
-        finally:
-            nginx.terminate()
-            nginx.wait(timeout=30)
-            app.stop()
+    finally:
+        app.stop()
+
+
+# /readyz and /healthz/data-version as a client may spell them: nginx decodes %72 ("r") and
+# merges doubled slashes before it picks a location, and an exact location ignores the query.
+PROBES_FROM_OUTSIDE = ("/readyz", "/readyz?verbose=1", "//readyz", "/%72eadyz",
+                       "/healthz/data-version", "/healthz/data-version?x=1",
+                       "/healthz//data-version")
+
+
+@needs_nginx
+def test_nginx_refuses_the_probes_from_outside_and_still_caches_by_data_version():
+    app = StandIn()
+    try:
+        with nginx_in_front(app) as proxy:
+            get = proxy.get
+            for path in PROBES_FROM_OUTSIDE:
+                assert get(path) == (404, ""), path
+            assert get("/readyz", method="HEAD") == (404, "")
+            # Not one reached the app; /healthz, which says only "ok", is passed on.
+            assert app.count("/readyz") == 0 and app.from_outside == []
+            assert get("/healthz") == (200, "/healthz at v1")
+            assert app.from_outside == ["/healthz"]
+
+            # nginx's own subrequest still learns the data version from the app: each URL is
+            # fetched once at v1 and once more at v2, however often it is asked for.
+            live, api = "/embed/viewed_profile?role=social_worker", "/api/v1/summary"
+            for _ in range(3):
+                assert get(live) == (200, f"{live} at v1")
+                assert get(api) == (200, f"{api} at v1")
+            assert (app.count(live), app.count(api)) == (1, 1)
+            app.version = "v2"
+            eventually(lambda: get(live) == (200, f"{live} at v2"))
+            for _ in range(3):
+                assert get(live) == (200, f"{live} at v2")
+                assert get(api) == (200, f"{api} at v2")
+            assert (app.count(live), app.count(api)) == (2, 2)
+            assert app.count("/healthz/data-version") >= 2
+            assert app.from_outside == ["/healthz", live, api, live, api]
+    finally:
+        app.stop()
 
 
 def _answers(base: str) -> bool:
