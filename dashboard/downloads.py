@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from datetime import datetime
 from typing import Any
 
@@ -90,9 +91,37 @@ def to_xlsx(payload: dict[str, Any]) -> bytes:
             for cell in line:
                 if isinstance(cell.value, str):
                     cell.data_type = "s"  # never a formula, whatever the text starts with
-    # The workbook's own dates are the data's, so the same data always gives the same file.
+    # The workbook's own dates, and its zip members' times, are the data's, so the same data
+    # always gives the same file. (Workbook.save would stamp both with the moment of saving.)
+    from openpyxl.writer.excel import ExcelWriter
+
     stamp = datetime.fromisoformat(payload["as_of"]).replace(tzinfo=None)
     book.properties.created = book.properties.modified = stamp
     buffer = io.BytesIO()
-    book.save(buffer)
+    ExcelWriter(book, _StampedZip(buffer, max(stamp, ZIP_EPOCH))).save()
     return buffer.getvalue()
+
+
+ZIP_EPOCH = datetime(1980, 1, 1)
+"""The earliest time a zip member can carry."""
+
+
+class _StampedZip(zipfile.ZipFile):
+    """A zip being written whose members all carry one time, not the moment each is written."""
+
+    def __init__(self, file, stamp: datetime) -> None:
+        super().__init__(file, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+        self.stamp = stamp.timetuple()[:6]
+
+    def writestr(self, name, data, *args, **kwargs) -> None:
+        if isinstance(name, str):
+            info = zipfile.ZipInfo(name, date_time=self.stamp)
+            info.compress_type = self.compression
+            info.external_attr = 0o600 << 16  # as ZipFile gives a member written by name
+            name = info
+        super().writestr(name, data, *args, **kwargs)
+
+    def write(self, filename, arcname=None, *args, **kwargs) -> None:
+        """A file's content, under the zip's one time rather than the file's."""
+        with open(filename, "rb") as source:
+            self.writestr(arcname or str(filename), source.read())

@@ -17,6 +17,7 @@ unchanged data gets 304 without the chart being computed.
 from __future__ import annotations
 
 import hashlib
+import math
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
@@ -29,6 +30,7 @@ from dashboard import caching, charts, downloads, images, query
 from dashboard.context import current_view, services
 from dashboard.query import search_for
 from data_loaders import frozen
+from survey.questionnaire import BY_ID
 
 FORMATS = {"html", "json", "csv", "xlsx", "png", "svg"}
 MEDIA_TYPES = {"json": "application/json", "csv": "text/csv",
@@ -65,12 +67,19 @@ def _drawing(payload: dict[str, Any]) -> dict[str, Any]:
     """What the embed page draws of a chart of the Explore or Live page, from its rows."""
     rows, kind = payload["rows"], payload["chart"]
     if kind == "crosstab":
-        columns = list(dict.fromkeys(r["column"] for r in rows))
+        answers = {a.label for a in BY_ID[payload["choices"]["columns"]].answers}
+        columns = [c for c in dict.fromkeys(r["column"] for r in rows) if c in answers]
+        missing = [c for c in dict.fromkeys(r["column"] for r in rows) if c not in columns]
         table: dict[str, dict[str, Any]] = {}
         for r in rows:
-            table.setdefault(r["row"], {"label": r["row"], "base": r["row_base"], "cells": []})
-            table[r["row"]]["cells"].append({**r, "shade": _shade(r["percent"])})
-        return {"columns": columns, "rows": list(table.values())}
+            row = table.setdefault(r["row"], {"label": r["row"], "base": r["row_base"],
+                                              "cells": [], "missing": []})
+            if r["column"] in columns:
+                shade = _shade(r["percent"]) if r["percent"] is not None else None
+                row["cells"].append({**r, "shade": shade})
+            else:
+                row["missing"].append(r)
+        return {"columns": columns, "missing": missing, "rows": list(table.values())}
     if kind == "by-role":
         answers = list(dict.fromkeys(r["answer"] for r in rows))
         groups: dict[str, dict[str, Any]] = {}
@@ -184,19 +193,45 @@ def frozen_chart(name: str):
     return caching.finish(response, etag, FROZEN_CACHE, datetime.fromisoformat(payload["as_of"]))
 
 
-def freeze(chart_ref: str, view_filter: Filter) -> str:
-    """Freeze a chart as it is now; returns the path of its frozen embed. ``chart_ref`` is a
-    chart's id, followed for the Explore page's charts by their choices as a query string
-    (``crosstab?rows=…&columns=…``, as :func:`chart_ref` writes it)."""
+class FreezeRefused(Exception):
+    """Freezing refused: no such chart or choice (400), too many requests from this client
+    (429, with ``retry_after``), or the store keeps as many frozen embeds as it may (409); the
+    message says which."""
+
+    def __init__(self, status: int, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.status, self.retry_after = status, retry_after
+
+
+def freeze(chart_ref: str, view_filter: Filter, client: str) -> str:
+    """Freeze a chart as the current release shows it; returns the path of its frozen embed.
+    ``chart_ref`` is a chart's id, followed for the Explore page's charts by their choices as
+    a query string (``crosstab?rows=…&columns=…``, as :func:`chart_ref` writes it). The same
+    chart, resolved filter and release always give the same path; ``client`` (its address)
+    may freeze ``FREEZE_RATE_PER_MINUTE`` times a minute."""
+    current = services()
+    wait = current.freeze_limiter.wait_needed(client)
+    if wait:
+        raise FreezeRefused(429, "too many frozen embeds asked for from this address; try again "
+                                 "in a minute", retry_after=max(1, math.ceil(wait)))
     chart_id, _, choices = chart_ref.partition("?")
-    chart = charts.chart_for(chart_id, query.parse(choices))
+    try:
+        chart = charts.chart_for(chart_id, query.parse(choices))
+    except charts.InvalidChoice as error:
+        raise FreezeRefused(400, str(error)) from None
+    if chart is None:
+        raise FreezeRefused(400, f"there is no chart {chart_id!r} to freeze")
     view = current_view(view_filter)
     search = search_for(view.summary.view)
     payload = charts.payload(chart, view, search)
     for key, value in chart.choices:
         search = query.with_value(search, key, value)
-    token = frozen.freeze(services().live.engine, chart_id, search, payload,
-                          datetime.now(timezone.utc))
+    try:
+        token = frozen.freeze(current.live.engine, chart_id, search, payload,
+                              datetime.now(timezone.utc), release=view.snapshot.version,
+                              limit=current.settings.frozen_embed_limit)
+    except frozen.FreezeLimitReached as error:
+        raise FreezeRefused(409, str(error)) from None
     return f"/embed/frozen/{token}"
 
 

@@ -8,8 +8,9 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, MATCH, Input, Output, State, ctx, dcc, html, no_update
 from flask import request
+from werkzeug.exceptions import BadRequest, TooManyRequests
 
-from analysis.views import Filter, group_mask, public_mask
+from analysis.views import Filter
 from dashboard import charts, deck, embeds, ids, query
 from dashboard.live import LiveData, Snapshot
 from dashboard.pages import present
@@ -40,30 +41,25 @@ ROLE_PRESETS: dict[str, tuple[str, tuple[str, ...]]] = {
 become the pooled group when the filter is resolved, as any role code in a link does."""
 
 
-def pooled_reason(snapshot: Snapshot, code: str, min_cell_size: int) -> str:
-    """Why a role is pooled: too few in it, or (a role large enough on its own) too few in one
-    of its social-media groups, or needed to make the pool itself safe. The last two are not
-    told apart: saying which would say something of a small group."""
-    public = public_mask(snapshot.cube) & group_mask(snapshot.cube, snapshot.grouping, code)
-    if int(snapshot.cube.counts[public].sum()) < min_cell_size:
-        return f"fewer than {min_cell_size}, pooled"
-    return "pooled to protect smaller groups"
+POOLED_REASON = "published only with the other small roles"
+UNPUBLISHED_REASON = "none published yet"
 
 
-def role_options(snapshot: Snapshot, min_cell_size: int) -> list[dict]:
-    """The groups one can choose (each with its size), then the roles pooled today, shown but
-    disabled, each saying why: a role that is missing from the list would look forgotten."""
+def role_options(snapshot: Snapshot) -> list[dict]:
+    """The groups one can choose (each with its size), then the roles that cannot be chosen on
+    their own, shown but disabled, each saying why: a role that is missing from the list would
+    look forgotten. Both follow the release: a role is pooled for good once it is (see
+    :mod:`analysis.releases`), and a role with nothing published has no figures yet."""
     grouping = snapshot.grouping
-    options = []
-    for group in grouping.groups:
-        size = grouping.sizes.get(group, 0)
-        label = f"{grouping.label(group)} ({size})"
-        options.append({"label": label, "value": group})
+    options = [{"label": f"{grouping.label(group)} ({grouping.sizes.get(group, 0):,})",
+                "value": group} for group in grouping.groups]
     for code in ROLE_CODES:
         if code in grouping.pooled:
-            reason = pooled_reason(snapshot, code, min_cell_size)
-            options.append({"label": f"{grouping.label(code)} — {reason}", "value": code,
+            options.append({"label": f"{grouping.label(code)} — {POOLED_REASON}", "value": code,
                             "disabled": True})
+        elif not grouping.sizes.get(code):
+            options.append({"label": f"{grouping.label(code)} — {UNPUBLISHED_REASON}",
+                            "value": code, "disabled": True})
     return options
 
 
@@ -112,7 +108,10 @@ def status_notice(snapshot: Snapshot) -> list:
 
 
 def as_of_text(snapshot: Snapshot) -> str:
-    return f"Data as of {snapshot.as_of.strftime('%d %b %Y %H:%M:%S UTC')}"
+    if snapshot.published_at is None:
+        return "No figures published yet."
+    return (f"Figures last moved {snapshot.published_at.strftime('%d %b %Y %H:%M UTC')}: new "
+            "responses are published in batches that single nobody out (see Methodology).")
 
 
 def chart_title(chart_ref: str) -> str:
@@ -131,7 +130,6 @@ def nav_links(search: str) -> list:
 
 def layout(live: LiveData, settings: Settings):
     snapshot = live.snapshot()
-    minimum = settings.min_cell_size
     return html.Div([
         dcc.Location(id=ids.URL, refresh=False),
         dcc.Interval(id=ids.TICK, interval=int(settings.refresh_seconds * 1000)),
@@ -150,7 +148,7 @@ def layout(live: LiveData, settings: Settings):
         html.Section([
             html.Fieldset([
                 html.Legend("Role"),
-                dbc.Checklist(id=ids.ROLE_FILTER, options=role_options(snapshot, minimum),
+                dbc.Checklist(id=ids.ROLE_FILTER, options=role_options(snapshot),
                               value=[], inline=True, className="role-filter"),
                 role_presets(),
             ], className="filter"),
@@ -159,8 +157,8 @@ def layout(live: LiveData, settings: Settings):
                 dbc.RadioItems(id=ids.SOCIAL_MEDIA_FILTER, options=SOCIAL_MEDIA_OPTIONS,
                                value="all", inline=True),
             ], className="filter"),
-            html.P("No role ticked means every role. Roles with fewer than "
-                   f"{settings.min_cell_size} responses are pooled.", className="hint"),
+            html.P("No role ticked means every role. Roles too small to show on their own are "
+                   "published together as one group.", className="hint"),
         ], className="filters", id="filters", **{"aria-label": "Filters"}),
         share_bar(),
         html.P(as_of_text(snapshot), id=ids.AS_OF, className="as-of"),
@@ -194,7 +192,15 @@ def register(app: dash.Dash, live: LiveData) -> None:
                   prevent_initial_call=True)
     def freeze_chart(_clicks, search):
         chart_id = ctx.triggered_id["chart"]
-        path = embeds.freeze(chart_id, query.filter_from_search(search))
+        try:
+            path = embeds.freeze(chart_id, query.filter_from_search(search),
+                                 request.remote_addr or "unknown")
+        except embeds.FreezeRefused as refused:
+            if refused.status == 429:
+                raise TooManyRequests(str(refused), retry_after=refused.retry_after) from None
+            if refused.status == 400:
+                raise BadRequest(str(refused)) from None
+            return html.P(f"Not frozen: {refused}.", className="frozen-refused", role="alert")
         src = request.host_url.rstrip("/") + path
         snippet = embeds.snippet(src, chart_title(chart_id))
         return [html.Label("Frozen embed (these numbers, for ever):",
@@ -238,6 +244,6 @@ def register(app: dash.Dash, live: LiveData) -> None:
         if snapshot.version == version:
             return no_update, no_update, status, no_update, no_update
         return (snapshot.version, demo_banner(snapshot), status, as_of_text(snapshot),
-                role_options(snapshot, live.min_cell_size))
+                role_options(snapshot))
 
     present.register(app, live)

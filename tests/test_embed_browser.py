@@ -14,11 +14,14 @@ from playwright.sync_api import expect, sync_playwright
 
 from analysis.views import Filter
 from dashboard.embeds import freeze, snippet
-from tests.dashboard_support import add, build_app, fixture_store, responses, serve
+from tests.dashboard_support import add_and_publish, build_app, fixture_store, responses, serve
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=15_000)
-ONE_MORE = [(1, ("social_worker", "yes", "yes", "no", "no", "", "no", "no"))]
+# Twelve social workers who have looked at a profile, alike: one release of 12 (social worker x
+# yes gains 12, as do its "answered" groups of questions 3 to 8 but question 6, where it is
+# its "not asked" group: they are not aware of the guidance).
+TWELVE_MORE = [(12, ("social_worker", "yes", "yes", "no", "no", "", "no", "no"))]
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +102,8 @@ def test_the_snippet_renders_the_chart_and_sizes_its_iframe(page, base_url, arti
     # No scroll bar: the frame is as tall as its content.
     assert frame.evaluate("document.documentElement.scrollHeight <= window.innerHeight")
     description = frame.locator("#chart-description").inner_text()
-    assert description.startswith("Question 3,") and "Of 22 who answered: Yes 54.5% (12," in description
+    assert description.startswith("Question 3,")
+    assert "Of 22 who answered: Yes 54.5% (12," in description
     assert page.errors == []
 
 
@@ -114,7 +118,7 @@ def test_the_dashboard_refuses_to_be_framed(page, base_url, article):
 
 def test_a_live_embed_moves_and_a_frozen_one_does_not(page, app, base_url, store, article):
     with app.server.test_request_context("/", base_url=base_url):
-        frozen_path = freeze("viewed_profile", Filter(("social_worker",)))
+        frozen_path = freeze("viewed_profile", Filter(("social_worker",)), "127.0.0.1")
     body = (snippet(f"{base_url}/embed/viewed_profile?role=social_worker", "live")
             + snippet(f"{base_url}{frozen_path}", "frozen"))
     page.goto(article("both.html", body))
@@ -123,9 +127,11 @@ def test_a_live_embed_moves_and_a_frozen_one_does_not(page, app, base_url, store
     assert "/embed/frozen/" in frozen_frame.url
     expect(live.locator("#chart-n")).to_have_text("n = 22")
     expect(frozen_frame.locator("#chart-n")).to_have_text("n = 22")
-    add(store[1], responses(ONE_MORE))
-    expect(live.locator("#chart-n")).to_have_text("n = 23")
-    expect(live.locator("#chart-description")).to_contain_text("Of 23 who answered: Yes 56.5% (13,")
+    add_and_publish(store[1], responses(TWELVE_MORE))
+    # 22 + 12 = 34 social workers answered question 3; 12 + 12 = 24 of them yes: 70.6%.
+    expect(live.locator("#chart-n")).to_have_text("n = 34")
+    expect(live.locator("#chart-description")).to_contain_text(
+        "Of 34 who answered: Yes 70.6% (24,")
     page.wait_for_timeout(2500)
     expect(frozen_frame.locator("#chart-n")).to_have_text("n = 22")
     expect(frozen_frame.locator("#chart-description")).to_contain_text("Yes 54.5% (12,")
@@ -151,16 +157,19 @@ def test_the_explore_and_live_charts_render_without_errors(page, base_url, artic
     page.goto(article("explore.html", body))
     expect(page.locator("iframe")).to_have_count(3)
     table, by_role, line = frame_of(page, 0), frame_of(page, 1), frame_of(page, 2)
-    # Drawn from the chart's own numbers (an earlier test here adds a response, so they are
-    # read rather than written in; tests/test_embeds.py checks them by hand).
+    # Drawn from the chart's own numbers (an earlier test here publishes more responses, so
+    # they are read rather than written in; tests/test_embeds.py checks them by hand).
     crosstab_json = crosstab.replace("/crosstab?", "/crosstab.json?")
     crosstab_rows = page.request.get(crosstab_json).json()["rows"]
     by_role_rows = page.request.get(f"{base_url}/embed/by-role.json?by_role=viewed_profile"
                                     ).json()["rows"]
-    # The cross-tab: 2 rows of 2 cells.
-    expect(table.locator("#chart table tbody td")).to_have_count(4)
+    # The cross-tab: 2 rows (question 3 yes, no) of 2 cells (question 4 yes, no), each with,
+    # beside them, how many in the row left question 4 blank: nobody here.
+    expect(table.locator("#chart table tbody td")).to_have_count(6)
     expect(table.locator("#chart tbody th").first).to_have_text(
         f"Yes (n = {crosstab_rows[0]['row_base']})")
+    expect(table.locator("#chart thead th").last).to_have_text("No answer (count)")
+    assert table.locator("#chart tbody td[data-count]").all_inner_texts() == ["0", "0"]
     # The breakdown: 2 groups of 2 bars, each as wide as its percentage.
     bars = by_role.locator("#chart .bar")
     expect(bars).to_have_count(4)

@@ -11,12 +11,21 @@ import xml.etree.ElementTree as ElementTree
 import openpyxl
 import pytest
 from PIL import Image
+from sqlalchemy import func, select
 
-from dashboard.embeds import freeze
 from analysis.views import Filter
-from tests.dashboard_support import add, build_app, fixture_store, responses
+from dashboard.embeds import freeze
+from data_loaders.bootstrap import open_store
+from data_loaders.models import FrozenChart
+from tests.dashboard_support import (FIXTURE, add, add_and_publish, build_app, fixture_store,
+                                     freeze_body, publish, responses)
 
-ONE_MORE = [(1, ("social_worker", "yes", "yes", "no", "no", "", "no", "no"))]
+LOOKED = ("social_worker", "yes", "yes", "no", "no", "", "no", "no")
+"""A social worker who uses social media and has looked at a profile (not for evidence), not
+aware of the guidance (so not asked question 6)."""
+TEN_MORE = [(10, LOOKED)]
+"""Enough of one kind for a release: the atom "social worker, uses social media" and each of
+its groups (answered questions 3 to 5, 7 and 8; not asked question 6) gain 10."""
 
 
 @pytest.fixture
@@ -70,8 +79,29 @@ def test_comparison_embed_draws_both_surveys_with_their_intervals(client):
 
 
 def test_suppressed_embed_says_so_and_draws_nothing(client):
+    # The 3 students wait for a release: nothing of theirs is published.
     page = client.get("/embed/confident_guidance?role=student").get_data(as_text=True)
-    assert "Not shown: fewer than 10 responses" in page
+    assert "No answers published for this view yet" in page
+    assert 'class="bar"' not in page and "n not shown (too few responses)" in page
+
+
+@pytest.fixture
+def raised_minimum(tmp_path):
+    """FIXTURE and 2 more students, published under a minimum of 5, shown by an app whose
+    minimum is 10: the setting raised after the release. Published: FIXTURE's 42 and the
+    3 + 2 = 5 students (their atom gains 5); the 2 who left question 2 blank wait."""
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    engine = open_store(url)
+    add(engine, responses([*FIXTURE, (2, FIXTURE[4][1])]))
+    made = publish(engine, min_cell_size=5)
+    assert made is not None and (made.added, made.total) == (42 + 5, 47)
+    return build_app(url).server.test_client()
+
+
+def test_a_group_published_under_a_smaller_minimum_is_not_shown(raised_minimum):
+    page = raised_minimum.get("/embed/viewed_profile?role=student").get_data(as_text=True)
+    # 5 students answered question 3, fewer than the 10 the app now requires.
+    assert "Fewer than 10 answers: not shown" in page
     assert 'class="bar"' not in page and "n not shown (too few responses)" in page
 
 
@@ -100,7 +130,10 @@ def test_unchanged_data_gets_304_and_new_data_a_new_etag(client, store, suffix):
     assert "Last-Modified" in first.headers
     again = client.get(path, headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.data == b""
-    add(store[1], responses(ONE_MORE))
+    # Stored, not published: the data the embed shows has not changed.
+    add(store[1], responses(TEN_MORE))
+    assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
+    publish(store[1])
     changed = client.get(path, headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
 
@@ -134,7 +167,8 @@ def test_numbers_in_every_format_equal_the_charts(client):
 
 
 def test_suppressed_chart_data_has_no_numbers(client):
-    data = chart_json(client, "/embed/confident_guidance.json")
+    # Those who do not use social media: 10 team managers, none of them asked question 6.
+    data = chart_json(client, "/embed/confident_guidance.json?social_media=no")
     assert data["n"] is None
     assert all(r["count"] is None and r["percent"] is None for r in data["rows"])
     assert data["figure"]["data"] == []
@@ -155,6 +189,23 @@ def test_spreadsheet_formulas_are_written_as_text():
     assert sheet["B2"].value == -3
 
 
+def test_a_workbook_carries_the_datas_time_not_the_moment_it_is_made():
+    """So that the same data always gives the same bytes (a cache's copy, a checksum)."""
+    import zipfile
+
+    from dashboard.downloads import to_xlsx
+
+    payload = {"title": "Q3", "filters_text": "All roles", "n": 42,
+               "as_of": "2018-09-14T09:00:00+00:00", "sources": ["source"], "notes": ["note"],
+               "rows": [{"answer": "Yes", "count": 22}]}
+    archive = zipfile.ZipFile(io.BytesIO(to_xlsx(payload)))
+    assert {info.date_time for info in archive.infolist()} == {(2018, 9, 14, 9, 0, 0)}
+    core = archive.read("docProps/core.xml").decode()
+    assert re.findall(r"<dcterms:(\w+)[^>]*>([^<]+)<", core) == [
+        ("created", "2018-09-14T09:00:00Z"), ("modified", "2018-09-14T09:00:00Z")]
+    assert openpyxl.load_workbook(io.BytesIO(to_xlsx(payload)))["Data"]["B2"].value == 22
+
+
 def test_images_decode_and_carry_the_footer(client):
     png = client.get("/embed/viewed_profile.png?role=social_worker")
     assert png.headers["Content-Type"] == "image/png"
@@ -170,15 +221,16 @@ def test_images_decode_and_carry_the_footer(client):
 
 def test_a_frozen_embed_keeps_its_numbers_and_a_live_one_moves(app, client, store):
     with app.server.test_request_context("/"):
-        path = freeze("viewed_profile", Filter(("social_worker",)))
+        path = freeze("viewed_profile", Filter(("social_worker",)), "192.0.2.1")
     frozen_before = chart_json(client, f"{path}.json")
     live_before = chart_json(client, "/embed/viewed_profile.json?role=social_worker")
-    add(store[1], responses(ONE_MORE))
+    add_and_publish(store[1], responses(TEN_MORE))
     frozen_after = client.get(f"{path}.json")
     live_after = chart_json(client, "/embed/viewed_profile.json?role=social_worker")
     assert frozen_after.get_json() == frozen_before
     assert frozen_after.headers["Cache-Control"] == "public, max-age=31536000, immutable"
-    assert live_after["rows"][0]["count"] == live_before["rows"][0]["count"] + 1 == 13
+    # 12 social workers had looked; the release adds 10 who have: 22.
+    assert live_after["rows"][0]["count"] == live_before["rows"][0]["count"] + 10 == 22
     assert "(frozen)" in client.get(path).get_data(as_text=True)
     assert client.get("/embed/frozen/no-such-token").status_code == 404
 
@@ -225,14 +277,18 @@ CROSSTAB = "/embed/crosstab{suffix}?rows=viewed_profile&columns=viewed_for_evide
 
 def test_crosstab_numbers_are_the_explore_pages(client):
     data = chart_json(client, CROSSTAB.format(suffix=".json"))
-    # Question 3 against question 4, all roles: of the 25 who looked (12 social workers, 10 team
-    # managers, 3 students), 15 looked for evidence (the 12 and the 3), 60.0%; of the 20 who did
-    # not look, none did. Wilson 95% interval of 15 of 25: 40.7% to 76.6%.
+    # Question 3 against question 4, all roles, the 42 published: of the 22 who looked (12
+    # social workers, 10 team managers), 12 looked for evidence (the social workers), 54.5%;
+    # of the 20 who did not look, none did. Nobody left question 4 blank: the "no answer"
+    # column is 0 in each row, and no row of question 3 blanks is shown. Wilson 95% interval of
+    # 12 of 22: 34.66% to 73.08%.
     assert [(r["row"], r["column"], r["count"], r["percent"], r["row_base"])
-            for r in data["rows"]] == [("Yes", "Yes", 15, 60.0, 25), ("Yes", "No", 10, 40.0, 25),
-                                       ("No", "Yes", 0, 0.0, 20), ("No", "No", 20, 100.0, 20)]
-    assert (data["rows"][0]["ci95_low"], data["rows"][0]["ci95_high"]) == (40.7, 76.6)
-    assert data["n"] == 45 and data["choices"] == {"rows": "viewed_profile",
+            for r in data["rows"]] == [
+        ("Yes", "Yes", 12, 54.5, 22), ("Yes", "No", 10, 45.5, 22),
+        ("Yes", "No answer", 0, None, 22),
+        ("No", "Yes", 0, 0.0, 20), ("No", "No", 20, 100.0, 20), ("No", "No answer", 0, None, 20)]
+    assert (data["rows"][0]["ci95_low"], data["rows"][0]["ci95_high"]) == (34.7, 73.1)
+    assert data["n"] == 42 and data["choices"] == {"rows": "viewed_profile",
                                                    "columns": "viewed_for_evidence"}
     assert data["filters_text"] == "All roles; everyone, whatever their use of social media"
     assert data["link"] == "/explore?rows=viewed_profile&columns=viewed_for_evidence#card-crosstab"
@@ -240,85 +296,156 @@ def test_crosstab_numbers_are_the_explore_pages(client):
                          "?rows=viewed_profile&columns=viewed_for_evidence")
     figure = find(page, "chart-crosstab")["props"]["figure"]
     assert figure == data["figure"]
-    assert figure["data"][0]["z"] == [[60.0, 40.0], [0.0, 100.0]]
-    assert figure["data"][0]["y"] == ["Yes (n = 25)", "No (n = 20)"]
-    # Chi-square of [[15, 10], [0, 20]]: expected [[8.33, 16.67], [6.67, 13.33]], 18.00.
-    assert "χ² = 18.00, 1 degrees of freedom" in " ".join(data["notes"])
+    assert figure["data"][0]["z"] == [[54.5, 45.5], [0.0, 100.0]]
+    assert figure["data"][0]["y"] == ["Yes (n = 22)", "No (n = 20)"]
+    # Chi-square of [[12, 10], [0, 20]], N = 42: N (ad - bc)^2 / (22 x 20 x 12 x 30)
+    # = 42 x 240^2 / 158400 = 15.27.
+    assert "χ² = 15.27, 1 degrees of freedom" in " ".join(data["notes"])
 
     text = client.get(CROSSTAB.format(suffix=".csv")).data.decode("utf-8-sig")
     table = list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))
-    assert [(r["row"], r["column"], int(r["count"]), float(r["percent"]), int(r["row_base"]))
-            for r in table] == [(r["row"], r["column"], r["count"], r["percent"], r["row_base"])
-                                for r in data["rows"]]
-    assert "# n: 45" in text
+    assert [(r["row"], r["column"], int(r["count"]), float(r["percent"]) if r["percent"] else None,
+             int(r["row_base"])) for r in table] == [
+        (r["row"], r["column"], r["count"], r["percent"], r["row_base"]) for r in data["rows"]]
+    assert "# n: 42" in text
 
 
 def test_crosstab_embed_is_a_shaded_table_of_row_percentages(client):
     page = client.get(CROSSTAB.format(suffix="")).get_data(as_text=True)
     cells = re.findall(r'<td style="background:(rgb\([\d,]+\))" data-percent="([\d.]+)">'
                        r'([\d.]+)%<span class="interval">\((\d+)–(\d+)\)', page)
+    # Wilson intervals: 12 of 22, 34.7% to 73.1%; 10 of 22, 26.9% to 65.3%; 0 of 20, 0% to
+    # 16.1%; 20 of 20, 83.9% to 100%.
     assert [(p, shown, low, high) for _, p, shown, low, high in cells] == [
-        ("60.0", "60.0", "41", "77"), ("40.0", "40.0", "23", "59"),
+        ("54.5", "54.5", "35", "73"), ("45.5", "45.5", "27", "65"),
         ("0.0", "0.0", "0", "16"), ("100.0", "100.0", "84", "100")]
     # Shaded from rgb(247,251,255) at 0% to rgb(66,146,198) at 100%.
     assert [c[0] for c in cells][2:] == ["rgb(247,251,255)", "rgb(66,146,198)"]
-    assert re.findall(r'<th scope="row">([^<]+)</th>', page) == ["Yes (n = 25)", "No (n = 20)"]
+    assert re.findall(r'<th scope="row">([^<]+)</th>', page) == ["Yes (n = 22)", "No (n = 20)"]
+    # Beside the percentages, how many in each row left question 4 blank: nobody.
+    assert re.findall(r'<td data-count="(\d+)">', page) == ["0", "0"]
     assert "plotly" not in page and "<script>" not in page
 
 
-def test_a_crosstab_row_too_small_is_left_out_as_on_the_page(client):
-    # Question 5 by question 3 for students and team managers (pooled, 23): "yes" has the 3
-    # students only, fewer than 10, so is not shown; "no" (10) and "not sure" (10) are large
-    # enough, but what would be left unshown ("yes" and no answer) is 3 again, so the smaller
-    # first in questionnaire order, "no", is left out as well. "Not sure": the 10 team managers
-    # who use social media, all of whom looked.
-    path = "/embed/crosstab.json?role=pooled&rows=aware_of_guidance&columns=viewed_profile"
-    data = chart_json(client, path)
-    assert [(r["row"], r["column"], r["count"], r["row_base"]) for r in data["rows"]] == [
-        ("Not sure", "Yes", 10, 10), ("Not sure", "No", 0, 10)]
-    assert data["n"] == 10
-    assert any(note.startswith("Rows not shown (Yes, No)") for note in data["notes"])
-    page = page_callback(client, "explore-content", EXPLORE,
-                         "?role=pooled&rows=aware_of_guidance&columns=viewed_profile")
-    assert find(page, "chart-crosstab")["props"]["figure"] == data["figure"]
+BLANKS = [
+    (10, ("social_worker", "yes", "", "no", "no", "", "no", "no")),
+    (10, ("team_manager", "no", "yes", "", "no", "", "no", "no")),
+]
+"""10 social workers who use social media and left question 3 blank, and 10 team managers who do
+not and left question 4 blank: each a whole group of 10 (atoms "social worker, yes" and "team
+manager, no"), published by one release."""
+
+
+@pytest.fixture
+def blanks_client(store):
+    url, engine = store
+    assert add_and_publish(engine, responses(BLANKS)) == 20
+    return build_app(url).server.test_client()
+
+
+def test_the_crosstab_has_no_answer_rows_and_columns_and_adds_up_to_the_summary(blanks_client):
+    client = blanks_client
+    data = chart_json(client, CROSSTAB.format(suffix=".json"))
+    # Published: FIXTURE's 42 and the 20 of BLANKS, 62. Rows are question 3, columns question 4.
+    # Yes: 12 social workers (question 4 yes), 10 team managers (no), 10 team managers (blank):
+    #   22 answered question 4, 12 yes (54.5%) and 10 no (45.5%); 10 beside them left it blank.
+    # No: 10 social workers and 10 team managers, all no to question 4: 20, 100% no.
+    # No answer: the 10 social workers of BLANKS, all no to question 4: 10, 100% no.
+    assert [(r["row"], r["column"], r["count"], r["percent"], r["row_base"])
+            for r in data["rows"]] == [
+        ("Yes", "Yes", 12, 54.5, 22), ("Yes", "No", 10, 45.5, 22),
+        ("Yes", "No answer", 10, None, 22),
+        ("No", "Yes", 0, 0.0, 20), ("No", "No", 20, 100.0, 20), ("No", "No answer", 0, None, 20),
+        ("No answer", "Yes", 0, 0.0, 10), ("No answer", "No", 10, 100.0, 10),
+        ("No answer", "No answer", 0, None, 10)]
+    assert data["n"] == 62
+    # The chi-square test is of the answers alone: [[12, 10], [0, 20]] as before, 15.27.
+    assert "χ² = 15.27, 1 degrees of freedom" in " ".join(data["notes"])
+
+    def cells(rows):
+        return {(r["row"], r["column"]): r["count"] for r in rows}
+
+    for search in ("", "role=team_manager", "role=social_worker&role=team_manager"):
+        joined = f"&{search}" if search else ""
+        table = cells(chart_json(client, CROSSTAB.format(suffix=".json") + joined)["rows"])
+        summary = client.get(f"/api/v1/summary?{search}").get_json()
+        questions = {q["id"]: q for q in summary["questions"]}
+        for qid, axis in (("viewed_profile", 0), ("viewed_for_evidence", 1)):
+            totals: dict[str, int] = {}
+            for key, n in table.items():
+                totals[key[axis]] = totals.get(key[axis], 0) + n
+            q = questions[qid]
+            expected = {a["label"]: a["count"] for a in q["answers"]} | {"No answer":
+                                                                         q["no_answer"]}
+            if axis == 0 and not q["no_answer"]:
+                expected.pop("No answer")  # a row nobody is in is not shown
+            assert totals == expected, (search, qid)
+        assert sum(table.values()) == summary["responses"]
+    # Team managers: question 3 yes 10 + 10, no 10 (62 - 22 social workers - 10 of BLANKS = 30).
+    team = cells(chart_json(client, CROSSTAB.format(suffix=".json") + "&role=team_manager")["rows"])
+    assert team == {("Yes", "Yes"): 0, ("Yes", "No"): 10, ("Yes", "No answer"): 10,
+                    ("No", "Yes"): 0, ("No", "No"): 10, ("No", "No answer"): 0}
+
+    text = client.get(CROSSTAB.format(suffix=".csv")).data.decode("utf-8-sig")
+    table = list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))
+    assert [(r["row"], r["column"], int(r["count"]), r["percent"]) for r in table] == [
+        (r["row"], r["column"], r["count"], "" if r["percent"] is None else str(r["percent"]))
+        for r in data["rows"]]
+    assert "# n: 62" in text
+
+    page = client.get(CROSSTAB.format(suffix="")).get_data(as_text=True)
+    assert re.findall(r'<th scope="col">([^<]+)</th>', page)[1:] == ["Yes", "No",
+                                                                     "No answer (count)"]
+    assert re.findall(r'<th scope="row">([^<]+)</th>', page) == [
+        "Yes (n = 22)", "No (n = 20)", "No answer (n = 10)"]
+    assert re.findall(r'<td data-count="(\d+)">\d+</td>', page) == ["10", "0", "0"]
+    assert re.findall(r'data-percent="([\d.]+)"', page) == ["54.5", "45.5", "0.0", "100.0",
+                                                             "0.0", "100.0"]
 
 
 def test_breakdown_numbers_are_the_explore_pages(client):
     data = chart_json(client, "/embed/by-role.json?by_role=viewed_profile")
-    # Question 3 by role group: social workers 12 of 22 looked (54.5%); team managers and
-    # students, pooled, 10 + 3 = 13 of 23 (56.5%).
+    # Question 3 by role group: social workers 12 of 22 looked (54.5%); team managers 10 of 20
+    # (50.0%): the 10 who use social media looked, the 10 who do not did not. The 3 students
+    # wait: no group of theirs yet.
     assert [(r["group"], r["answer"], r["count"], r["percent"], r["base"])
             for r in data["rows"]] == [
         ("Social worker", "Yes", 12, 54.5, 22), ("Social worker", "No", 10, 45.5, 22),
-        ("Other roles, pooled", "Yes", 13, 56.5, 23), ("Other roles, pooled", "No", 10, 43.5, 23)]
-    assert data["n"] == 45
+        ("Team manager", "Yes", 10, 50.0, 20), ("Team manager", "No", 10, 50.0, 20)]
+    assert data["n"] == 42
     assert data["link"] == "/explore?by_role=viewed_profile#card-by-role"
     page = page_callback(client, "explore-content", EXPLORE, "?by_role=viewed_profile")
     assert find(page, "chart-breakdown")["props"]["figure"] == data["figure"]
-    assert data["figure"]["data"][0]["x"] == [54.5, 56.5]
+    assert data["figure"]["data"][0]["x"] == [54.5, 50.0]
 
     book = openpyxl.load_workbook(io.BytesIO(
         client.get("/embed/by-role.xlsx?by_role=viewed_profile").data))
     header, *rows = [[c.value for c in row] for row in book["Data"].iter_rows()]
     assert [(r[header.index("group")], r[header.index("count")]) for r in rows] == [
-        ("Social worker", 12), ("Social worker", 10), ("Other roles, pooled", 13),
-        ("Other roles, pooled", 10)]
+        ("Social worker", 12), ("Social worker", 10), ("Team manager", 10), ("Team manager", 10)]
 
     html = client.get("/embed/by-role?by_role=viewed_profile").get_data(as_text=True)
     assert re.findall(r'class="bar (c\d)" data-percent="([\d.]+)"', html) == [
-        ("c0", "54.5"), ("c1", "45.5"), ("c0", "56.5"), ("c1", "43.5")]
+        ("c0", "54.5"), ("c1", "45.5"), ("c0", "50.0"), ("c1", "50.0")]
     assert '<span class="key c0"></span>Yes' in html and '<span class="key c1"></span>No' in html
 
 
-def test_a_breakdown_the_page_withholds_is_withheld(client):
-    # Question 6 for those who do not use social media: 10 team managers, none asked it; the
-    # social-media filter is not safe for question 6, so nothing is shown by role.
-    data = chart_json(client, "/embed/by-role.json?by_role=confident_guidance&social_media=no")
+def test_a_breakdown_the_page_withholds_is_withheld(raised_minimum):
+    client = raised_minimum
+    # Question 3 by role: the 5 students published under a minimum of 5 are a role group of
+    # fewer than 10 answers, so nothing is shown by role (the page withholds it the same way).
+    data = chart_json(client, "/embed/by-role.json?by_role=viewed_profile")
     assert data["n"] is None and data["figure"]["data"] == []
     assert all(r["count"] is None and r["percent"] is None for r in data["rows"])
-    page = client.get("/embed/by-role?by_role=confident_guidance&social_media=no")
+    page = page_callback(client, "explore-content", EXPLORE, "?by_role=viewed_profile")
+    assert find(page, "chart-breakdown")["props"]["figure"] == data["figure"]
+    page = client.get("/embed/by-role?by_role=viewed_profile")
     assert "Not shown by role" in page.get_data(as_text=True)
     assert 'class="bar' not in page.get_data(as_text=True)
+    # Without the students, the same question by role is shown: 12 of 22, 10 of 20 looked.
+    shown = chart_json(client, "/embed/by-role.json?by_role=viewed_profile&role=social_worker"
+                               "&role=team_manager")
+    assert [r["count"] for r in shown["rows"]] == [12, 10, 10, 10]
 
 
 def test_timeline_numbers_are_the_live_pages(client):
@@ -352,28 +479,41 @@ def test_explore_and_live_pages_share_their_charts_with_their_choices(client):
 
 def test_a_frozen_crosstab_keeps_its_choices(app, client):
     with app.server.test_request_context("/"):
-        path = freeze("crosstab?columns=viewed_for_evidence&rows=viewed_profile", Filter())
+        path = freeze("crosstab?columns=viewed_for_evidence&rows=viewed_profile", Filter(),
+                      "192.0.2.1")
     frozen = chart_json(client, f"{path}.json")
     assert frozen["choices"] == {"rows": "viewed_profile", "columns": "viewed_for_evidence"}
     assert frozen["rows"] == chart_json(client, CROSSTAB.format(suffix=".json"))["rows"]
 
 
-def frozen_snippet(client, chart_ref: str, search: str) -> str:
-    """The snippet the freeze button's callback sends for the chart ``chart_ref`` names, as
-    the browser asks for it."""
-    button = {"chart": chart_ref, "type": "freeze"}
-    body = {"output": '{"chart":["MATCH"],"type":"frozen-snippet"}.children',
-            "outputs": {"id": {"chart": chart_ref, "type": "frozen-snippet"},
-                        "property": "children"},
-            "inputs": [{"id": button, "property": "n_clicks", "value": 1}],
-            "state": [{"id": "url", "property": "search", "value": search}],
-            "changedPropIds": [json.dumps(button, separators=(",", ":")) + ".n_clicks"]}
-    response = client.post("/_dash-update-component", data=json.dumps(body),
-                           content_type="application/json")
+def freeze_request(client, chart_ref: str, search: str, address: str = "192.0.2.1"):
+    """The freeze button's callback for the chart ``chart_ref`` names, posted as the browser
+    sends it, from ``address``."""
+    body = freeze_body(chart_ref, search)
+    return client.post("/_dash-update-component", data=json.dumps(body),
+                       content_type="application/json", environ_base={"REMOTE_ADDR": address})
+
+
+def frozen_children(response):
     assert response.status_code == 200, response.data[:300]
     [children] = [output["children"] for output in response.get_json()["response"].values()]
+    return children
+
+
+def frozen_snippet(client, chart_ref: str, search: str, address: str = "192.0.2.1") -> str:
+    """The snippet the freeze button's callback sends for the chart ``chart_ref`` names."""
+    children = frozen_children(freeze_request(client, chart_ref, search, address))
     [snippet] = [node["props"]["value"] for node in children if node["type"] == "Textarea"]
     return snippet
+
+
+def frozen_path(snippet: str) -> str:
+    return re.search(r'<iframe src="http://localhost(/embed/frozen/[0-9a-f]+)"', snippet)[1]
+
+
+def frozen_rows(engine) -> int:
+    with engine.connect() as connection:
+        return connection.scalar(select(func.count()).select_from(FrozenChart))
 
 
 @pytest.mark.parametrize("chart_ref, live", [
@@ -417,3 +557,107 @@ def test_images_of_the_explore_and_live_charts_decode(client, path):
     else:
         text = "".join(ElementTree.fromstring(response.data).itertext())
         assert "Responses so far" in text and "data as of" in text
+
+
+# ---------------------------------------------------------------------------------------------
+# Frozen embeds: one per chart, resolved filter and release
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def any_store(request, tmp_path):
+    """FIXTURE, published, in a new store: once an SQLite file, once a PostgreSQL database."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    else:
+        url = request.getfixturevalue("pg_database")()
+    engine = open_store(url)
+    add_and_publish(engine, responses(FIXTURE))
+    return url, engine
+
+
+def test_the_same_chart_filter_and_release_freeze_to_one_embed(any_store):
+    url, engine = any_store
+    client = build_app(url).server.test_client()
+    first = frozen_path(frozen_snippet(client, "viewed_profile", "?role=social_worker"))
+    # The same resolved filter, written otherwise: "all" is everyone, a role twice is once.
+    again = frozen_path(frozen_snippet(
+        client, "viewed_profile", "?social_media=all&role=social_worker&role=social_worker"))
+    assert again == first and frozen_rows(engine) == 1
+    # A chart's choices in another order are the same chart.
+    crosstab = [frozen_path(frozen_snippet(client, ref, "")) for ref in (
+        "crosstab?columns=viewed_for_evidence&rows=viewed_profile",
+        "crosstab?rows=viewed_profile&columns=viewed_for_evidence")]
+    assert crosstab[0] == crosstab[1] != first and frozen_rows(engine) == 2
+    # Another filter is another embed.
+    other = frozen_path(frozen_snippet(client, "viewed_profile", "?role=team_manager"))
+    assert other not in (first, crosstab[0]) and frozen_rows(engine) == 3
+
+    add_and_publish(engine, responses(TEN_MORE))
+    later = frozen_path(frozen_snippet(client, "viewed_profile", "?role=social_worker"))
+    assert later != first and frozen_rows(engine) == 4
+    # Each shows its own release: 12 of 22 social workers had looked; the next release adds 10
+    # who have, 22 of 32. The live embed shows the latest.
+    kept, newer = chart_json(client, f"{first}.json"), chart_json(client, f"{later}.json")
+    live = chart_json(client, "/embed/viewed_profile.json?role=social_worker")
+    assert [(r["count"], r["percent"]) for r in kept["rows"]] == [(12, 54.5), (10, 45.5)]
+    assert kept["n"] == 22
+    assert [(r["count"], r["percent"]) for r in newer["rows"]] == [(22, 68.8), (10, 31.3)]
+    assert newer["n"] == 32 and newer["rows"] == live["rows"]
+    assert kept["version"] != newer["version"] == live["version"]
+    page = client.get(first).get_data(as_text=True)
+    assert "n = 22" in page and "Of 22 who answered: Yes 54.5% (12," in page
+    assert "(frozen)" in page
+
+
+def test_a_pooled_role_and_the_pool_freeze_to_one_embed(tmp_path):
+    url, engine = fixture_store(tmp_path)
+    # 7 more students like FIXTURE's 3, with students pooled: the pool's atom gains 10.
+    add(engine, responses([(7, FIXTURE[4][1])]))
+    assert publish(engine, pooled_roles="student").added == 10
+    client = build_app(url, pooled_roles="student").server.test_client()
+    paths = {frozen_path(frozen_snippet(client, "viewed_profile", search))
+             for search in ("?role=student", "?role=pooled", "?role=pooled&role=student")}
+    assert len(paths) == 1 and frozen_rows(engine) == 1
+    # The pool's 10 students all looked (question 3 yes).
+    frozen = chart_json(client, f"{paths.pop()}.json")
+    assert frozen["filters"]["role"] == ["pooled"] and frozen["rows"][0]["count"] == 10
+
+
+def test_too_many_freezes_from_one_client_get_429_with_retry_after(store):
+    url, engine = store
+    client = build_app(url, freeze_rate_per_minute=3).server.test_client()
+    for chart in ("viewed_profile", "viewed_for_evidence", "aware_of_guidance"):
+        assert freeze_request(client, chart, "").status_code == 200
+    refused = freeze_request(client, "confident_rules", "")
+    assert refused.status_code == 429
+    # One freeze's worth comes back in 60 / 3 = 20 seconds at most.
+    assert 1 <= int(refused.headers["Retry-After"]) <= 20
+    assert frozen_rows(engine) == 3
+    # Another client is not held back.
+    assert freeze_request(client, "confident_rules", "", address="192.0.2.2").status_code == 200
+    assert frozen_rows(engine) == 4
+
+
+def test_at_the_limit_a_new_freeze_is_refused_with_a_message(any_store):
+    url, engine = any_store
+    client = build_app(url, frozen_embed_limit=2).server.test_client()
+    kept = [frozen_path(frozen_snippet(client, chart, ""))
+            for chart in ("viewed_profile", "viewed_for_evidence")]
+    refused = frozen_children(freeze_request(client, "aware_of_guidance", ""))
+    assert refused["type"] == "P" and refused["props"]["role"] == "alert"
+    assert refused["props"]["children"].startswith(
+        "Not frozen: this site keeps at most 2 frozen embeds and has reached that")
+    assert frozen_rows(engine) == 2
+    # What is kept already can still be had: the same chart, filter and release.
+    assert frozen_path(frozen_snippet(client, "viewed_profile", "")) == kept[0]
+    assert frozen_rows(engine) == 2
+
+
+@pytest.mark.parametrize("chart_ref, reason", [
+    ("no_such_chart", "there is no chart &#39;no_such_chart&#39; to freeze"),
+    ("crosstab?rows=role", "rows must be one of: viewed_profile"),
+    ("viewed_profile?by_role=viewed_profile", "viewed_profile takes no parameter"),
+])
+def test_freezing_what_is_no_chart_is_refused_with_a_reason(client, store, chart_ref, reason):
+    refused = freeze_request(client, chart_ref, "")
+    assert refused.status_code == 400 and reason in refused.get_data(as_text=True)
+    assert frozen_rows(store[1]) == 0
