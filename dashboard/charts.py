@@ -27,8 +27,7 @@ from dashboard.context import View
 from dashboard.figures import (Figure, breakdown_figure, comparison_figure, crosstab_figure,
                                describe_breakdown, describe_chi_square, describe_comparisons,
                                describe_crosstab, describe_question, describe_timeline,
-                               hidden_rows_text, question_figure, suppressed_text,
-                               timeline_figure)
+                               question_figure, suppressed_text, timeline_figure)
 from survey.questionnaire import BY_ID, QUESTIONS, Question
 
 UK_SOURCE = ("Community Care survey of UK child welfare and social care professionals "
@@ -96,8 +95,7 @@ def _question_chart(question_id: str) -> Chart:
         notes = question_notes(question, "Percentages of those who answered; 95% Wilson "
                                          "intervals.")
         if result.suppressed:
-            notes.append(f"Not shown: fewer than {view.min_cell_size} responses, or a group "
-                         "within this view too small to show safely.")
+            notes.append(f"{suppressed_text(result, view.min_cell_size)}.")
         return notes
 
     return Chart(
@@ -188,31 +186,40 @@ def _crosstab_chart(choices: dict[str, str]) -> Chart:
 
     def rows(view: View) -> list[dict[str, Any]]:
         shown = table(view)
-        return [{"row_question": rows_q.number, "column_question": columns_q.number,
-                 "row": rows_q.label_of(r), "column": columns_q.label_of(c),
-                 "count": int(shown.counts[i, j]), "percent": float(shown.percents[i, j]),
-                 "ci95_low": float(shown.ci_low[i, j]), "ci95_high": float(shown.ci_high[i, j]),
-                 "row_base": int(shown.row_bases[i])}
-                for i, r in enumerate(shown.row_codes)
-                for j, c in enumerate(shown.column_codes)]
+        out = []
+        for i, r in enumerate(shown.row_codes):
+            common = {"row_question": rows_q.number, "column_question": columns_q.number,
+                      "row": rows_q.label_of(r)}
+            base = int(shown.row_bases[i])
+            out += [{**common, "column": columns_q.label_of(c), "count": int(shown.counts[i, j]),
+                     "percent": float(shown.percents[i, j]) if base else None,
+                     "ci95_low": float(shown.ci_low[i, j]) if base else None,
+                     "ci95_high": float(shown.ci_high[i, j]) if base else None,
+                     "row_base": base}
+                    for j, c in enumerate(shown.column_codes)]
+            out += [{**common, "column": columns_q.label_of(m), "count": int(shown.missing[i, k]),
+                     "percent": None, "ci95_low": None, "ci95_high": None, "row_base": base}
+                    for k, m in enumerate(shown.missing_codes)]
+        return out
 
     def notes(view: View) -> list[str]:
         shown = table(view)
         notes = [f"Rows: question {rows_q.number}, {rows_q.text}",
                  f"Columns: question {columns_q.number}, {columns_q.text}",
                  f"Row percentages of those in each row who answered question {columns_q.number};"
-                 " 95% Wilson intervals.",
-                 "Everyone in the chosen roles, whatever their answer to question 2."]
-        if not shown.row_codes:
-            notes.append("Not shown: every row is too small to show safely.")
+                 " 95% Wilson intervals. Those who left it blank (or were not asked it) are "
+                 "counted beside each row, outside the percentages.",
+                 "Everyone in the chosen roles, whatever their answer to question 2; every row "
+                 "and column adds up to the summary's figures for these roles."]
+        if not shown.total:
+            notes.append("No responses published for these roles yet.")
         else:
             notes.append(describe_chi_square(shown))
-        hidden = hidden_rows_text(shown, view.min_cell_size)
-        return notes + ([hidden] if hidden else [])
+        return notes
 
     def n(view: View) -> int | None:
         shown = table(view)
-        return int(shown.row_bases.sum()) if shown.row_codes else None
+        return shown.total if shown.total else None
 
     return Chart(
         id="crosstab", title=f"{_question_title(row_id)} × {_question_title(column_id)}",
@@ -251,8 +258,8 @@ def _by_role_chart(choices: dict[str, str]) -> Chart:
         notes = question_notes(question, "Percentages of those in each role group who answered; "
                                          "95% Wilson intervals.")
         if result.suppressed:
-            notes.append(f"Not shown by role: a group has fewer than {view.min_cell_size} "
-                         "answers.")
+            notes.append(f"Not shown by role: a role group has fewer than {view.min_cell_size} "
+                         "published answers.")
         else:
             notes += [f"{label}: {suppressed_text(group, view.min_cell_size)}."
                       for label, group in zip(result.labels, result.results) if group.suppressed]
@@ -292,7 +299,8 @@ def _timeline_chart(_choices: dict[str, str]) -> Chart:
         describe=lambda view: describe_timeline(line(view)),
         rows=rows, n=n, page="/live",
         notes=lambda view: [
-            "Responses so far at the end of each day: those who answered question 2, as in "
+            "Responses published by the end of each day (the day of the release that "
+            "published them, not of their arrival): those who answered question 2, as in "
             "every chart.",
             "Margin of error at 95% for a result near 50% (points), for the responses so far."])
 

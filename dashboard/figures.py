@@ -53,9 +53,13 @@ def _error_bars(values: Sequence[float], intervals: Sequence[tuple[float, float]
 
 
 def suppressed_text(result: QuestionResult, min_cell_size: int) -> str:
+    """Why a question's results are not shown, in a reader's terms."""
+    if result.base == 0:
+        return "No answers published for this view yet"
     if result.base < min_cell_size:
-        return f"Fewer than {min_cell_size} responses: not shown"
-    return f"Not shown: a group in this view has fewer than {min_cell_size} answers"
+        return f"Fewer than {min_cell_size} answers: not shown"
+    return (f"Not shown for this selection: a role group in it has fewer than {min_cell_size} "
+            "published answers to this question (published under a smaller minimum)")
 
 
 def suppressed_figure(title: str, text: str, height: int = 200) -> Figure:
@@ -145,15 +149,28 @@ def describe_comparisons(comparisons: Sequence[Comparison]) -> str:
     return " ".join(parts)
 
 
+def _row_label(table: CrossTab, index: int) -> str:
+    """A cross-tab row's label: the answer, how many answered the column question, and how
+    many left it blank (or were not asked it)."""
+    code = table.row_codes[index]
+    label = f"{table.rows.label_of(code)} (n = {int(table.row_bases[index])}"
+    for missing, n in zip(table.missing_codes, table.missing[index]):
+        if n:
+            label += f"; {table.columns.label_of(missing).lower()} {int(n)}"
+    return label + ")"
+
+
 def crosstab_figure(table: CrossTab) -> Figure:
     """Row percentages of a cross-tab as a heat map with the numbers written in."""
     title = f"Q{table.rows.number} {table.rows.short_title} × Q{table.columns.number} {table.columns.short_title}"
-    if not table.row_codes:
-        return suppressed_figure(title, "Not shown: every row is too small to show safely")
+    if not table.total:
+        return suppressed_figure(title, "No responses published for these roles yet")
     labels_x = [table.columns.label_of(c) for c in table.column_codes]
-    labels_y = [f"{table.rows.label_of(r)} (n = {n})" for r, n in zip(table.row_codes, table.row_bases)]
-    text = [[f"{p:.1f}%<br>({lo:.0f}–{hi:.0f})" for p, lo, hi in zip(row, low, high)]
-            for row, low, high in zip(table.percents, table.ci_low, table.ci_high)]
+    labels_y = [_row_label(table, i) for i in range(len(table.row_codes))]
+    text = [[f"{p:.1f}%<br>({lo:.0f}–{hi:.0f})" if base else "–"
+             for p, lo, hi in zip(row, low, high)]
+            for row, low, high, base in zip(table.percents, table.ci_low, table.ci_high,
+                                            table.row_bases)]
     heatmap = {
         "type": "heatmap", "z": np.asarray(table.percents, dtype=float).tolist(),
         "x": labels_x, "y": labels_y, "text": text, "texttemplate": "%{text}",
@@ -167,12 +184,20 @@ def crosstab_figure(table: CrossTab) -> Figure:
 
 
 def describe_crosstab(table: CrossTab) -> str:
-    if not table.row_codes:
-        return "Cross-tab not shown: every row is too small to show safely."
+    if not table.total:
+        return "Cross-tab: no responses published for these roles yet."
     parts = []
-    for r, n, row in zip(table.row_codes, table.row_bases, table.percents):
+    for i, (r, n, row) in enumerate(zip(table.row_codes, table.row_bases, table.percents)):
+        missing = "".join(f"; {table.columns.label_of(m).lower()}: {int(k)}"
+                          for m, k in zip(table.missing_codes, table.missing[i]) if k)
+        if not n:
+            parts.append(f"{table.rows.label_of(r)} to question {table.rows.number}: none "
+                         f"answered question {table.columns.number}{missing}.")
+            continue
         cells = ", ".join(f"{table.columns.label_of(c)} {p:.1f}%" for c, p in zip(table.column_codes, row))
-        parts.append(f"Of {n} who answered {table.rows.label_of(r)} to question {table.rows.number}: {cells}.")
+        parts.append(f"Of {n} who answered {table.rows.label_of(r)} to question "
+                     f"{table.rows.number} and answered question {table.columns.number}: "
+                     f"{cells}{missing}.")
     return " ".join(parts)
 
 
@@ -181,7 +206,8 @@ def breakdown_figure(result: Breakdown, min_cell_size: int) -> Figure:
     question = result.question
     title = f"Q{question.number}. {question.short_title}, by role"
     if result.suppressed:
-        return suppressed_figure(title, f"Not shown by role: a group has fewer than {min_cell_size} answers")
+        return suppressed_figure(title, f"Not shown by role: a role group has fewer than "
+                                        f"{min_cell_size} published answers")
     traces = []
     for index, code in enumerate(question.codes):
         shown = [(label, r.answer(code)) for label, r in zip(result.labels, result.results)
@@ -225,21 +251,13 @@ def timeline_figure(line: Timeline) -> Figure:
 def describe_chi_square(table: CrossTab) -> str:
     test = table.chi_square
     if test is None:
-        return "Chi-square test: not enough rows and columns shown to test."
-    text = (f"Chi-square test of independence: χ² = {test.statistic:.2f}, {test.dof} degrees of "
-            f"freedom, p = {test.p_value:.3g}.")
+        return "Chi-square test: not enough answers in two rows and two columns to test."
+    text = (f"Chi-square test of independence, of the answers alone (no answer and not asked "
+            f"left out): χ² = {test.statistic:.2f}, {test.dof} degrees of freedom, "
+            f"p = {test.p_value:.3g}.")
     if test.small_expected:
         text += " Some expected counts are below 5, so the p-value is only approximate."
     return text
-
-
-def hidden_rows_text(table: CrossTab, min_cell_size: int) -> str:
-    """Which rows of a cross-tab are left out, and why; empty when none is."""
-    if not table.hidden_rows:
-        return ""
-    labels = ", ".join(table.rows.label_of(c) for c in table.hidden_rows)
-    return (f"Rows not shown ({labels}): too few people in them, or in a role group within "
-            f"them, to show safely (minimum {min_cell_size}).")
 
 
 def describe_breakdown(result: Breakdown, min_cell_size: int) -> str:

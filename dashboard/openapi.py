@@ -64,7 +64,7 @@ BENCHMARK = {
         "display": {"type": "string"}, "n": {"type": "integer"},
         "approximate": {"type": "boolean"}, "ci95": INTERVAL,
         "uk_percent": _nullable({"type": "number"}), "uk_ci95": _nullable(INTERVAL),
-        "uk_base": {"type": "integer"}, "difference": _nullable({"type": "number"}),
+        "uk_base": _nullable({"type": "integer"}), "difference": _nullable({"type": "number"}),
         "difference_ci95": _nullable(INTERVAL), "significant": _nullable({"type": "boolean"}),
         "note": {"type": "string"},
     },

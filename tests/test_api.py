@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from data_loaders.bootstrap import open_store
-from tests.dashboard_support import FIXTURE, add, build_app, responses
+from tests.dashboard_support import (FIXTURE, add, build_app, fixture_store, publish,
+                                     responses)
 
 
 def wilson(k: int, n: int) -> tuple[float, float]:
@@ -20,8 +20,7 @@ def wilson(k: int, n: int) -> tuple[float, float]:
 
 @pytest.fixture
 def client(tmp_path):
-    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
-    add(open_store(url), responses(FIXTURE))
+    url, _engine = fixture_store(tmp_path)
     return build_app(url).server.test_client()
 
 
@@ -35,20 +34,23 @@ def answer(q: dict, code: str) -> dict:
 
 def test_overall_numbers_are_the_hand_computed_ones(client):
     payload = client.get("/api/v1/summary").get_json()
-    # 47 stored; the 2 who left question 2 blank are left out of every chart.
-    assert payload["total_responses"] == 47
-    assert payload["responses"] == 45
+    # 47 stored, 42 published (see FIXTURE): the 3 students and the 2 who left question 2
+    # blank wait, and are in no figure, not even the total.
+    assert payload["total_responses"] == 42
+    assert payload["responses"] == 42
     viewed = question(payload, "viewed_profile")
-    # yes: 12 social workers + 10 team managers + 3 students = 25 of 45.
-    assert viewed["base"] == 45 and not viewed["suppressed"]
-    assert answer(viewed, "yes") | {} == {"code": "yes", "label": "Yes", "count": 25,
-                                         "percent": 55.6, "ci95": list(wilson(25, 45))}
+    # yes: 12 social workers + 10 team managers who use social media = 22 of 42 (52.4%).
+    assert viewed["base"] == 42 and not viewed["suppressed"]
+    assert answer(viewed, "yes") | {} == {"code": "yes", "label": "Yes", "count": 22,
+                                         "percent": 52.4, "ci95": list(wilson(22, 42))}
+    # no: 10 social workers + 10 team managers who do not use social media = 20.
     assert answer(viewed, "no")["count"] == 20
-    # Question 6 is asked only after question 5 yes: 12 + 3 = 15 answered it. But 3 of them are
-    # in the pooled group, so showing 15 beside the social workers' 12 would reveal those 3:
-    # the question is suppressed overall, with no counts.
+    # Question 6 is asked only after question 5 yes: the 12 social workers answered it (all
+    # yes); the other 10 social workers and the 20 team managers were not asked it: 30.
     confident = question(payload, "confident_guidance")
-    assert confident["suppressed"] and "count" not in confident["answers"][0]
+    assert (confident["base"], confident["not_asked"], confident["no_answer"]) == (12, 30, 0)
+    assert answer(confident, "yes") | {} == {"code": "yes", "label": "Yes", "count": 12,
+                                            "percent": 100.0, "ci95": list(wilson(12, 12))}
     social_workers = client.get("/api/v1/summary?role=social_worker").get_json()
     confident = question(social_workers, "confident_guidance")
     # 12 answered (all yes); 10 were not asked.
@@ -57,18 +59,38 @@ def test_overall_numbers_are_the_hand_computed_ones(client):
                                             "percent": 100.0, "ci95": list(wilson(12, 12))}
 
 
-def test_small_roles_are_pooled_and_a_small_view_shows_no_numbers(client):
+def test_a_role_with_nothing_published_and_a_small_view_show_no_numbers(client):
     payload = client.get("/api/v1/summary?role=social_worker&social_media=no").get_json()
     # No social worker said no to question 2: a view of nobody.
     assert payload["responses"] == 0
     assert all(q["suppressed"] and "count" not in q["answers"][0] for q in payload["questions"])
-    # Students (3) are pooled with team managers (the smallest role), never shown alone.
+    # The 3 students wait (fewer than 10): the role is not pooled, and has no figures yet.
+    students = client.get("/api/v1/summary?role=student").get_json()
+    assert students["filters"]["role"] == ["student"] and students["responses"] == 0
+    assert all(q["suppressed"] and q["base"] is None for q in students["questions"])
+    roles = question(client.get("/api/v1/summary").get_json(), "role")
+    assert [a["code"] for a in roles["answers"]] == ["social_worker", "team_manager"]
+    assert [a["count"] for a in roles["answers"]] == [22, 20]
+
+
+def test_pooled_roles_are_shown_only_as_the_pool(tmp_path):
+    url, engine = fixture_store(tmp_path)
+    # 7 more students like FIXTURE's 3: with students pooled (POOLED_ROLES), the pool's atom
+    # "pooled, uses social media" gains 3 + 7 = 10 (all answered questions 3 to 8): published.
+    add(engine, responses([(7, FIXTURE[4][1])]))
+    made = publish(engine, pooled_roles="student")
+    assert made is not None and (made.added, made.total) == (10, 42 + 10)
+    client = build_app(url, pooled_roles="student").server.test_client()
     pooled = client.get("/api/v1/summary?role=student").get_json()
     assert pooled["filters"]["role"] == ["pooled"]
-    assert pooled["responses"] == 23
+    assert pooled["responses"] == 10
+    # Asking for the pool by name is the same view.
+    named = client.get("/api/v1/summary?role=pooled").get_json()
+    assert named["questions"] == pooled["questions"]
     roles = question(client.get("/api/v1/summary").get_json(), "role")
-    assert [a["code"] for a in roles["answers"]] == ["social_worker", "pooled"]
-    assert [a["count"] for a in roles["answers"]] == [22, 23]
+    assert [a["code"] for a in roles["answers"]] == ["social_worker", "team_manager", "pooled"]
+    # 22 + 20 + 10 = 52.
+    assert [a["count"] for a in roles["answers"]] == [22, 20, 10]
 
 
 def test_benchmarks_use_n_171_and_newcombe_intervals(client):
@@ -76,8 +98,9 @@ def test_benchmarks_use_n_171_and_newcombe_intervals(client):
     first = payload["benchmarks"][0]
     assert first["id"] == "curiosity_done" and first["uk_question"] == "viewed_profile"
     assert first["n"] == 171 and first["percent"] == 43.0 and first["approximate"] is False
-    # 55.6% - 43% = 12.6 points; the interval is wide with 45 UK responses and includes 0.
-    assert first["difference"] == 12.6
+    # 22 of 42 is 52.38%; 52.38% - 43% = 9.4 points; the interval is wide with 42 UK responses
+    # and includes 0.
+    assert first["uk_base"] == 42 and first["difference"] == 9.4
     low, high = first["difference_ci95"]
     assert low < 0 < high and first["significant"] is False
     approximate = [b for b in payload["benchmarks"] if b["approximate"]]
@@ -107,10 +130,13 @@ def test_summary_csv_has_the_same_numbers_as_the_json(client):
         (a["code"], a["count"], a["percent"])
         for a in question(payload, "viewed_profile")["answers"]]
     assert {r["role"] for r in rows} == {"social_worker"}
-    everyone = list(csv.DictReader(client.get("/api/v1/summary.csv").get_data(as_text=True)
-                                   .splitlines()))
-    suppressed = [r for r in everyone if r["suppressed"] == "True"]  # question 6, see above
-    assert suppressed and all(r["count"] == "" and r["base"] == "" for r in suppressed)
+    # Those who do not use social media: 10 team managers, none of them asked question 6 (a base
+    # of 0, fewer than 10): question 6 is suppressed, the others are not.
+    text = client.get("/api/v1/summary.csv?social_media=no").get_data(as_text=True)
+    rows = list(csv.DictReader(text.splitlines()))
+    suppressed = [r for r in rows if r["suppressed"] == "True"]
+    assert {r["question_id"] for r in suppressed} == {"confident_guidance"}
+    assert all(r["count"] == "" and r["base"] == "" for r in suppressed)
 
 
 def test_the_api_is_described_by_a_valid_openapi_document_it_matches(client):

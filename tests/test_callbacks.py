@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from dashboard import context
 from dashboard.context import RESPONSES
-from tests.dashboard_support import add, build_app, fixture_store, responses
+from tests.dashboard_support import add, build_app, fixture_store, publish, responses
 
-ONE_MORE = [(1, ("social_worker", "yes", "yes", "no", "no", "", "no", "no"))]
+LOOKED = ("social_worker", "yes", "yes", "no", "no", "", "no", "no")
+TEN_MORE = [(10, LOOKED)]
+"""Enough of one kind for a release: the atom "social worker, uses social media" and each of
+its groups gain 10."""
 
 
 @pytest.fixture
@@ -68,9 +73,14 @@ def find(node, component_id: str):
     return None
 
 
+def tile(response, tile_id: str) -> tuple[str, str, str]:
+    """A headline tile's value, label and the note under it."""
+    found = find(response.get_json(), tile_id)
+    return tuple(part["props"]["children"] for part in found["props"]["children"])
+
+
 def responses_in_view(response) -> str:
-    tile = find(response.get_json(), "headline-responses")
-    return tile["props"]["children"][0]["props"]["children"]
+    return tile(response, "headline-responses")[0]
 
 
 def test_a_view_asked_for_again_is_the_same_bytes_without_a_render(client, renders):
@@ -94,15 +104,94 @@ def test_a_remembered_response_is_compressed_as_any_other(client, renders):
     assert gzip.decompress(zipped.data) == identity.data
 
 
-def test_new_responses_show_at_once_whatever_version_the_browser_names(client, store, renders):
+def test_new_releases_show_at_once_whatever_version_the_browser_names(client, store, renders):
     # A version the store has not reached yet cannot hold back what is shown once it has.
     body = request_for("overview-content", "?role=social_worker", "a-version-from-the-future")
     assert responses_in_view(post(client, body)) == "22"
-    add(store[1], responses(ONE_MORE))
-    assert responses_in_view(post(client, body)) == "23"
+    # Stored, not yet published: the same figures, remembered.
+    add(store[1], responses(TEN_MORE))
+    assert responses_in_view(post(client, body)) == "22"
+    assert len(renders) == 1
+    publish(store[1])
+    assert responses_in_view(post(client, body)) == "32"  # 22 + the 10 just published
     assert responses_in_view(post(client, request_for("overview-content",
-                                                      "?role=social_worker"))) == "23"
+                                                      "?role=social_worker"))) == "32"
     assert len(renders) == 2
+
+
+def test_the_tiles_say_when_the_figures_last_moved(tmp_path):
+    from data_loaders.bootstrap import open_store
+    from tests.dashboard_support import FIXTURE
+
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    engine = open_store(url)
+    client = build_app(url).server.test_client()
+    overview, live = request_for("overview-content", ""), request_for("live-content", "")
+    assert tile(post(client, overview), "headline-last") == (
+        "not yet", "figures last moved", "new responses are added in batches")
+    assert tile(post(client, live), "live-since") == ("not yet", "since the figures last moved",
+                                                     "")
+
+    moved = datetime.now(timezone.utc) - timedelta(hours=3)
+    add(engine, responses(FIXTURE))
+    publish(engine, now=moved)
+    assert tile(post(client, overview), "headline-last")[:2] == (
+        moved.strftime("%d %b %Y %H:%M UTC"), "figures last moved")
+    assert tile(post(client, overview), "headline-responses") == (
+        "42", "responses in this view", "42 published in all")
+    # Published 3 hours ago: none in the last hour, the 42 in the last 24 hours.
+    assert tile(post(client, live), "live-rate") == ("0", "published in the last hour",
+                                                    "42 in the last 24 hours")
+    assert tile(post(client, live), "live-since") == ("3 hours ago",
+                                                     "since the figures last moved", "")
+
+    # Stored now but not published: nothing moves, the responses' arrival included.
+    add(engine, responses(TEN_MORE))
+    assert tile(post(client, live), "live-rate")[0] == "0"
+    assert tile(post(client, live), "live-since")[0] == "3 hours ago"
+    publish(engine)
+    assert tile(post(client, live), "live-rate") == ("10", "published in the last hour",
+                                                    "52 in the last 24 hours")
+    assert re.fullmatch(r"\d+ (seconds|minutes?) ago", tile(post(client, live), "live-since")[0])
+    assert tile(post(client, overview), "headline-responses") == (
+        "52", "responses in this view", "52 published in all")
+
+
+def test_the_role_filter_lists_what_cannot_be_chosen_with_the_reason(tmp_path):
+    from tests.dashboard_support import FIXTURE
+
+    url, engine = fixture_store(tmp_path)
+    client = build_app(url, pooled_roles="student").server.test_client()
+
+    def options() -> list[tuple[str, str, bool]]:
+        found = find(client.get("/_dash-layout").get_json(), "role-filter")
+        return [(o["label"], o["value"], o.get("disabled", False))
+                for o in found["props"]["options"]]
+
+    none_yet = [(f"{label} \u2014 none published yet", code, True) for label, code in (
+        ("Newly qualified social worker (ASYE)", "newly_qualified_social_worker"),
+        ("Senior or advanced practitioner", "senior_practitioner"),
+        ("Service manager or head of service", "service_manager"),
+        ("Director or assistant director", "director"),
+        ("Principal social worker", "principal_social_worker"),
+        ("Independent reviewing officer or child protection chair",
+         "independent_reviewing_officer"),
+        ("Family support, early help worker or social work assistant", "family_support_worker"))]
+    # FIXTURE's release: 22 social workers, 20 team managers; the 3 students wait, and are not
+    # pooled (that release was made before they were): nothing of theirs is published.
+    assert options() == [("Social worker (22)", "social_worker", False),
+                         ("Team manager (20)", "team_manager", False), *none_yet,
+                         ("Social work student \u2014 none published yet", "student", True),
+                         ("Other \u2014 none published yet", "other", True)]
+    # 7 more students and a release with students pooled: the pool's atom gains 10.
+    add(engine, responses([(7, FIXTURE[4][1])]))
+    publish(engine, pooled_roles="student")
+    assert options() == [
+        ("Social worker (22)", "social_worker", False),
+        ("Team manager (20)", "team_manager", False),
+        ("Other roles, pooled (10)", "pooled", False), *none_yet,
+        ("Social work student \u2014 published only with the other small roles", "student", True),
+        ("Other \u2014 none published yet", "other", True)]
 
 
 def test_each_host_gets_its_own_embed_snippets(client):
@@ -187,10 +276,12 @@ def test_a_browser_holding_the_current_data_is_answered_without_asking_the_store
     assert store_queries != []
 
 
-def test_new_rows_reach_a_browser_holding_the_old_data_within_a_second(app, client, store):
+def test_a_new_release_reaches_a_browser_holding_the_old_data_within_a_second(app, client,
+                                                                              store):
     live = app.server.extensions[context.EXTENSION].live
     body = request_for("overview-content", "?role=social_worker", live.snapshot().version)
     assert responses_in_view(post(client, body)) == "22"
-    add(store[1], responses(ONE_MORE))
+    add(store[1], responses(TEN_MORE))
+    publish(store[1])
     time.sleep(context.HELD_DATA_MAX_AGE)
-    assert responses_in_view(post(client, body)) == "23"
+    assert responses_in_view(post(client, body)) == "32"  # 22 + the 10 just published

@@ -14,17 +14,18 @@ from pypdf import PdfReader
 from analysis.views import Filter
 from dashboard import charts
 from dashboard.context import current_view
+from data_loaders import store
 from data_loaders.bootstrap import open_store
-from tests.dashboard_support import FIXTURE, add, build_app, fixture_store, responses
+from data_loaders.db import WRITE
+from tests.dashboard_support import FIXTURE, add, build_app, fixture_store, publish, responses
 
 QUERY = "role=social_worker&social_media=yes"
-ONE_MORE = [(1, ("social_worker", "yes", "yes", "no", "no", "", "no", "no"))]
+LOOKED = ("social_worker", "yes", "yes", "no", "no", "", "no", "no")
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('deck') / 'store.sqlite3'}"
-    add(open_store(url), responses(FIXTURE))
+    url, _engine = fixture_store(tmp_path_factory.mktemp("deck"))
     return build_app(url)
 
 
@@ -151,19 +152,28 @@ def test_unchanged_data_gets_304_and_new_data_a_new_deck(tmp_path):
     # The other format is another file.
     other = client.get("/export/deck.pptx?role=social_worker", headers={"If-None-Match": etag})
     assert other.status_code == 200 and other.headers["ETag"] != etag
-    add(engine, responses(ONE_MORE))
+    # 10 more social workers, stored: the deck is the same until they are published.
+    add(engine, responses([(10, LOOKED)]))
+    unchanged = client.get("/export/deck.pdf?role=social_worker", headers={"If-None-Match": etag})
+    assert unchanged.status_code == 304
+    publish(engine)
     changed = client.get("/export/deck.pdf?role=social_worker", headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
     cover = PdfReader(io.BytesIO(changed.data)).pages[0].extract_text()
-    assert "23 responses in this view" in cover
+    assert "32 responses in this view" in cover  # 22 + 10
 
 
 def test_demo_data_is_said_on_the_cover_and_every_slide(tmp_path):
     url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
-    client = build_app(url, demo_responses=120).server.test_client()
+    engine = open_store(url)
+    # FIXTURE's responses, written as demo data: published as FIXTURE is (42), in demo atoms.
+    with engine.connect().execution_options(**WRITE) as connection, connection.begin():
+        store.store_responses(connection, "demo", responses(FIXTURE), is_demo=True)
+    assert publish(engine).added == 42
+    client = build_app(url).server.test_client()
     deck = Presentation(io.BytesIO(client.get("/export/deck.pptx").data))
     slides = list(deck.slides)
-    assert "Demo data: 120 of these 120 responses are synthetic" in slide_text(slides[0])
+    assert "Demo data: 42 of these 42 responses are synthetic" in slide_text(slides[0])
     assert "They are not survey results." in slide_text(slides[0])
     for slide in slides[1:]:
         assert "Demo data" in slide_text(slide)

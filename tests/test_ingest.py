@@ -7,7 +7,7 @@ import json
 import pytest
 
 from dashboard.ingest import RateLimiter
-from data_loaders import store
+from data_loaders import releases, store
 from data_loaders.bootstrap import open_store
 from tests.dashboard_support import build_app
 
@@ -53,6 +53,26 @@ def test_one_response_is_stored_once(client, url):
             "FROM responses").one()
     assert str(frame_row[0]).startswith("2018-09-20 09:15:00")  # stored in UTC
     assert tuple(frame_row[1:]) == ("yes", "not_sure", "not_asked")
+
+
+def published(url: str) -> int:
+    with open_store(url).connect() as connection:
+        return releases.status(connection).published
+
+
+def test_what_is_stored_is_published_once_the_rule_lets_it(url):
+    # A worker that may publish at any moment (RELEASE_INTERVAL_SECONDS near 0).
+    client = build_app(url, ingest_token=TOKEN, ingest_max_batch=20,
+                       release_interval_seconds=0.001).server.test_client()
+    batch = [response(f"r{i}") for i in range(9)]
+    assert client.post("/api/v1/responses", json=batch, headers=AUTH).status_code == 201
+    # 9 social workers alike: their atom would gain 9, fewer than 10. They wait.
+    assert (stored(url), published(url)) == (9, 0)
+    assert client.get("/api/v1/summary").get_json()["total_responses"] == 0
+    assert client.post("/api/v1/responses", json=response("r9"), headers=AUTH).status_code == 201
+    # The tenth makes 10: the request that stored it published them.
+    assert (stored(url), published(url)) == (10, 10)
+    assert client.get("/api/v1/summary").get_json()["total_responses"] == 10
 
 
 def test_a_batch_with_bad_rows_gets_422_reasons_and_quarantine(client, url):

@@ -1,4 +1,4 @@
-"""The worker's live view of the store: it takes in new responses, and when the store goes away it
+"""The worker's live view of the store: it takes in new releases, and when the store goes away it
 keeps the last figures, says since when, and recovers by itself. Against a PostgreSQL server of
 its own, stopped and started again as an outage would."""
 
@@ -12,11 +12,14 @@ from playwright.sync_api import expect, sync_playwright
 
 from dashboard.live import LiveData
 from data_loaders.bootstrap import open_store
-from tests.dashboard_support import FIXTURE, add, build_app, responses, serve
+from tests.dashboard_support import (FIXTURE, add, add_and_publish, build_app, publish,
+                                     responses, serve, settings_for)
 
 pytestmark = pytest.mark.postgres
 
-ONE_MORE = [(1, ("social_worker", "yes", "no", "no", "no", "", "no", "no"))]
+TEN_MORE = [(10, ("social_worker", "yes", "no", "no", "no", "", "no", "no"))]
+"""Enough of one kind for a release: the atom "social worker, uses social media" and each of
+its groups gain 10."""
 
 
 @pytest.fixture
@@ -28,27 +31,29 @@ def server(own_pg_server):
 def store(server):
     url = server.url()
     engine = open_store(url)
-    add(engine, responses(FIXTURE))
+    add_and_publish(engine, responses(FIXTURE))
     return url, engine
 
 
 def test_the_last_figures_stay_through_an_outage_and_it_recovers(server, store):
-    _url, engine = store
-    live = LiveData(engine, min_cell_size=10, min_interval=0)
+    url, engine = store
+    live = LiveData(engine, settings_for(url), min_interval=0)
     before = live.snapshot()
-    assert before.total == 47 and before.unreachable_since is None
+    # 47 stored, 42 published (see FIXTURE).
+    assert before.total == 42 and before.unreachable_since is None
 
     server.pause()
     during = live.snapshot()
-    assert during.total == 47 and during.version == before.version
+    assert during.total == 42 and during.version == before.version
     assert during.unreachable_since is not None
     assert live.snapshot().unreachable_since == during.unreachable_since  # since the first failure
 
     server.resume()
-    add(engine, responses(ONE_MORE))
-    after = live.snapshot()
-    assert after.unreachable_since is None
-    assert after.total == 48
+    add(engine, responses(TEN_MORE))
+    assert live.snapshot().unreachable_since is None
+    assert live.snapshot().total == 42  # stored, not yet published
+    publish(engine)
+    assert live.snapshot().total == 42 + 10
 
 
 def test_the_page_says_the_store_is_unreachable_and_recovers(server, store):
@@ -73,8 +78,8 @@ def test_the_page_says_the_store_is_unreachable_and_recovers(server, store):
         expect(shown).to_have_text("22")  # filters still work on the last figures
 
         server.resume()
-        add(engine, responses(ONE_MORE))
+        add_and_publish(engine, responses(TEN_MORE))
         expect(notice).to_be_empty(timeout=15_000)
-        expect(shown).to_have_text("23", timeout=15_000)
+        expect(shown).to_have_text("32", timeout=15_000)  # 22 + the 10 just published
         assert errors == []
         browser.close()

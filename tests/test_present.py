@@ -1,4 +1,8 @@
-"""Meeting mode, role presets and pooled roles, in headless Chromium against a real server."""
+"""Meeting mode, role presets and pooled roles, in headless Chromium against a real server.
+
+The store: FIXTURE and 7 more students like its 3, published with students pooled
+(``POOLED_ROLES=student``): social workers 22, team managers 20 and the pool (the 10 students)
+10, 52 in all; the 2 who left question 2 blank wait."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from data_loaders.bootstrap import open_store
-from tests.dashboard_support import FIXTURE, add, build_app, responses, serve
+from tests.dashboard_support import FIXTURE, add_and_publish, build_app, responses, serve
 
 pytestmark = pytest.mark.browser
 
@@ -25,13 +29,14 @@ TITLES = ["Q1. Role", "Q2. Uses social media", "Q3. Looked at a service user's p
 @pytest.fixture(scope="module")
 def store_url(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('present') / 'store.sqlite3'}"
-    add(open_store(url), responses(FIXTURE))
+    add_and_publish(open_store(url), responses([*FIXTURE, (7, FIXTURE[4][1])]),
+                    pooled_roles="student")
     return url
 
 
 @pytest.fixture(scope="module")
 def base_url(store_url):
-    with serve(build_app(store_url, refresh_seconds=1.0)) as url:
+    with serve(build_app(store_url, refresh_seconds=1.0, pooled_roles="student")) as url:
         yield url
 
 
@@ -54,7 +59,7 @@ def test_meeting_mode_opens_with_present_1_and_hides_the_page(page, base_url):
     expect(title(page)).to_have_text(TITLES[0])
     expect(page.locator("#present-counter")).to_have_text("Chart 1 of 9")
     expect(page.locator("#present-filters")).to_have_text("Showing: Social worker; everyone")
-    expect(page.locator("#present-meta")).to_contain_text("Data as of")
+    expect(page.locator("#present-meta")).to_contain_text("n = 22 \u00b7 Data as of")
     expect(page.locator("#present-source")).to_contain_text("Source: Community Care survey")
     # The page behind it and the site's header are out of the way; the filters stay usable.
     expect(page.locator("#content")).to_be_hidden()
@@ -212,7 +217,8 @@ def test_deck_links_follow_the_filters(page, base_url):
 
 def test_presets_set_the_role_filter_and_the_url(page, base_url):
     page.goto(base_url + "/?social_media=yes")
-    expect(page.locator("#headline-responses .headline-value")).to_have_text("35")
+    # Those who use social media: 22 social workers, 10 team managers and the 10 students.
+    expect(page.locator("#headline-responses .headline-value")).to_have_text("42")
     social_worker = page.get_by_label(re.compile(r"^Social worker \("))
     pooled = page.get_by_label(re.compile(r"^Other roles, pooled"))
 
@@ -220,22 +226,25 @@ def test_presets_set_the_role_filter_and_the_url(page, base_url):
     expect(page).to_have_url(re.compile(
         r"/\?role=social_worker&role=newly_qualified_social_worker&role=senior_practitioner"
         r"&role=independent_reviewing_officer&role=family_support_worker&social_media=yes$"))
-    # Social workers are a group of their own; the other frontline roles are pooled here.
+    # Social workers are a group of their own; the other frontline roles have nothing published
+    # yet (their boxes are ticked but disabled), and none is pooled.
     expect(social_worker).to_be_checked()
-    expect(pooled).to_be_checked()
+    expect(page.get_by_label(re.compile(r"^Newly qualified social worker"))).to_be_checked()
+    expect(pooled).not_to_be_checked()
+    expect(page.locator("#headline-responses .headline-value")).to_have_text("22")
 
     page.get_by_role("button", name="Students").click()
     expect(page).to_have_url(re.compile(r"/\?role=student&social_media=yes$"))
     expect(social_worker).not_to_be_checked()
     expect(pooled).to_be_checked()
-    # 3 students and the 10 team managers who use social media: the pooled group.
-    expect(page.locator("#headline-responses .headline-value")).to_have_text("13")
+    # The 10 students, all of whom use social media: the pooled group.
+    expect(page.locator("#headline-responses .headline-value")).to_have_text("10")
 
     page.get_by_role("button", name="Everyone").click()
     expect(page).to_have_url(re.compile(r"/\?social_media=yes$"))
     expect(social_worker).not_to_be_checked()
     expect(pooled).not_to_be_checked()
-    expect(page.locator("#headline-responses .headline-value")).to_have_text("35")
+    expect(page.locator("#headline-responses .headline-value")).to_have_text("42")
 
     # In meeting mode too, where the slide follows.
     open_meeting(page, base_url + "/methodology?present=1&slide=3")
@@ -244,24 +253,26 @@ def test_presets_set_the_role_filter_and_the_url(page, base_url):
         r"role=team_manager&role=service_manager&role=director&role=principal_social_worker"))
     expect(page).to_have_url(slide_in_url(3))
     expect(page.locator("#present-filters")).to_have_text(
-        "Showing: Other roles, pooled; everyone")
-    expect(pooled).to_be_checked()
+        "Showing: Team manager, Service manager or head of service, Director or assistant "
+        "director, Principal social worker; everyone")
+    expect(page.get_by_label(re.compile(r"^Team manager \("))).to_be_checked()
+    expect(pooled).not_to_be_checked()
     assert page.errors == []
 
 
 def test_pooled_roles_are_listed_disabled_and_greyed_with_the_reason(page, base_url):
     page.goto(base_url + "/")
     expect(page.locator("#headline-responses .headline-value")).not_to_be_empty()
-    # Students (3) are pooled, and so are the roles nobody gave; team managers (20) too, to make
-    # the pool large enough to show safely.
-    for label in ("Social work student \u2014 fewer than 10, pooled",
-                  "Director or assistant director \u2014 fewer than 10, pooled",
-                  "Team manager \u2014 pooled to protect smaller groups"):
+    # Students are pooled (POOLED_ROLES); the roles nobody gave have nothing published yet.
+    for label in ("Social work student \u2014 published only with the other small roles",
+                  "Director or assistant director \u2014 none published yet",
+                  "Other \u2014 none published yet"):
         box = page.get_by_label(label, exact=True)
         expect(box).to_be_disabled()
         expect(box).not_to_be_checked()
-    expect(page.get_by_label(re.compile(r"^Social worker \("))).to_be_enabled()
-    pooled = page.get_by_label(re.compile(r"^Other roles, pooled \(23\)"))
+    for label in ("Social worker (22)", "Team manager (20)"):
+        expect(page.get_by_label(label, exact=True)).to_be_enabled()
+    pooled = page.get_by_label("Other roles, pooled (10)", exact=True)
     expect(pooled).to_be_enabled()
     pooled.check()
     expect(page).to_have_url(re.compile(r"/\?role=pooled$"))
@@ -289,20 +300,21 @@ def test_meeting_mode_follows_new_responses(page, base_url, store_url):
     meta = page.locator("#present-meta")
     expect(meta).to_contain_text("n = ")
     before = int(re.search(r"n = (\d+)", meta.inner_text()).group(1))
-    add(open_store(store_url), responses([(1, ("social_worker", "yes", "no", "no", "no", "",
-                                                "no", "no"))]))
-    expect(meta).to_contain_text(f"n = {before + 1}", timeout=10_000)
+    # A release of 10 social workers (their atom and each of its groups gain 10).
+    ten = [(10, ("social_worker", "yes", "no", "no", "no", "", "no", "no"))]
+    add_and_publish(open_store(store_url), responses(ten))
+    expect(meta).to_contain_text(f"n = {before + 10}", timeout=10_000)
     expect(title(page)).to_have_text(TITLES[0])
-    # Out of meeting mode, new data, and back to the very same link: the slide is up to date.
+    # Out of meeting mode, a new release, and back to the very same link: the slide is up to
+    # date.
     page.get_by_role("link", name="Exit").click()
     expect(page.locator("#present-view")).to_be_hidden()
-    add(open_store(store_url), responses([(1, ("social_worker", "yes", "no", "no", "no", "",
-                                                "no", "no"))]))
-    expect(page.locator("#headline-responses .headline-value")).to_have_text(str(before + 2),
+    add_and_publish(open_store(store_url), responses(ten))
+    expect(page.locator("#headline-responses .headline-value")).to_have_text(str(before + 20),
                                                                              timeout=10_000)
     page.get_by_role("link", name="Present", exact=True).click()
     expect(page).to_have_url(re.compile(r"/\?present=1$"))
-    expect(meta).to_contain_text(f"n = {before + 2}")
+    expect(meta).to_contain_text(f"n = {before + 20}")
     assert page.errors == []
 
 

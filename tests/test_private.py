@@ -11,7 +11,7 @@ from werkzeug.security import generate_password_hash
 from data_loaders import store
 from data_loaders.bootstrap import open_store
 from data_loaders.db import WRITE
-from tests.dashboard_support import FIXTURE, add, build_app, responses
+from tests.dashboard_support import FIXTURE, add_and_publish, build_app, responses
 
 USER, PASSWORD = "researcher", "a long enough password"
 PRIVATE_PATHS = ["/private/", "/private/quarantine", "/private/quarantine?page=2"]
@@ -21,7 +21,7 @@ PRIVATE_PATHS = ["/private/", "/private/quarantine", "/private/quarantine?page=2
 def app(tmp_path):
     url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
     engine = open_store(url)
-    add(engine, responses(FIXTURE))
+    add_and_publish(engine, responses(FIXTURE))
     with engine.connect().execution_options(**WRITE) as connection, connection.begin():
         store.quarantine(connection, "test", [store.Rejected(
             7, {"viewed_profile": "Maybe"},
@@ -58,6 +58,10 @@ def test_logged_in_researchers_see_quarantine_imports_and_quality(app):
     # Question 2 left blank by 2 of 47; question 6 asked of the 17 aware (12 + 3 + 2), none blank.
     assert "<td>Q2 uses_social_media</td><td>47</td><td>2</td><td>4.3%</td>" in text
     assert "<td>Q6 confident_guidance</td><td>17</td><td>0</td><td>0.0%</td>" in text
+    # What is published and what waits (see FIXTURE): 42 by one release; 3 + 2 = 5 waiting.
+    published = re.search(r'<p id="releases">([^<]+)</p>', text).group(1)
+    assert published.startswith("42 responses published in 1 release, the latest at ")
+    assert "; 5 waiting until they can be published" in published
     quarantine = client.get("/private/quarantine").get_data(as_text=True)
     assert "export.csv, line 7" in quarantine and "&#39;Maybe&#39; is not one of" in quarantine
 

@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import negative_data_rejection
 
 from dashboard.openapi import document
 from data_loaders.bootstrap import open_store
-from tests.dashboard_support import FIXTURE, add, build_app, responses
+from tests.dashboard_support import FIXTURE, add_and_publish, build_app, responses
 
 OPENAPI_PATH = "/api/v1/openapi.json"
 IMAGES = r"\.(png|svg)$"
@@ -56,9 +56,10 @@ negative_images = _schema(GenerationMode.NEGATIVE, images=True)
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    """The app on a store holding the hand-written fixture of the API tests (47 responses)."""
+    """The app on a store holding the hand-written fixture of the API tests (47 responses, 42 of
+    them published)."""
     url = f"sqlite:///{tmp_path_factory.mktemp('schemathesis') / 'store.sqlite3'}"
-    add(open_store(url), responses(FIXTURE))
+    add_and_publish(open_store(url), responses(FIXTURE))
     return build_app(url).server
 
 

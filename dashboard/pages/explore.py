@@ -14,7 +14,7 @@ from dashboard.components import graph, share_panel
 from dashboard.context import cached_render, current_view
 from dashboard.embeds import chart_ref
 from dashboard.figures import (breakdown_figure, crosstab_figure, describe_breakdown,
-                               describe_chi_square, describe_crosstab, hidden_rows_text)
+                               describe_chi_square, describe_crosstab)
 from dashboard.markup import html
 from survey.questionnaire import BY_ID, QUESTIONS
 
@@ -22,6 +22,10 @@ dash.register_page(__name__, path="/explore", name="Explore", order=2,
                    title="Explore: survey of UK social care professionals")
 
 CONTENT = "explore-content"
+CROSSTAB_NOTE = ("Every row is shown, \"no answer\" included, with how many in it left the column "
+                 "question blank: each row and column adds up to the Overview's figures for "
+                 "these roles. Percentages are of those in the row who answered the column "
+                 "question.")
 ROWS, COLUMNS, BY_ROLE = "explore-rows", "explore-columns", "explore-by-role"
 DEFAULTS = {**CROSSTAB_DEFAULTS, "by_role": BY_ROLE_DEFAULT}
 CONTROLS = ((ROWS, "rows"), (COLUMNS, "columns"), (BY_ROLE, "by_role"))
@@ -97,7 +101,7 @@ def render(search, _version):
                             graph_id="chart-crosstab"),
                       html.P(describe_crosstab(table), className="visually-hidden"),
                       html.P(describe_chi_square(table), id="chi-square"),
-                      html.P(hidden_rows_text(table, view.min_cell_size), className="hint"),
+                      html.P(CROSSTAB_NOTE, className="hint"),
                       share_panel("crosstab", crosstab_search, request.host_url,
                                   f"Q{BY_ID[rows].number} × Q{BY_ID[columns].number}",
                                   freeze_as=chart_ref("crosstab", crosstab_choices))],

@@ -27,7 +27,7 @@ def layout(**_query):
 
 def ago(delta: timedelta | None) -> str:
     if delta is None:
-        return "no responses yet"
+        return "not yet"
     seconds = int(delta.total_seconds())
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds >= size:
@@ -48,15 +48,19 @@ def render(search, _version):
                      html.Td("–" if p.margin is None else f"±{p.margin:.1f} points"),
                      html.Td("reached" if p.more_needed == 0 else f"{p.more_needed:,} more")])
             for p in line.precision]
-    note = ("Counted here, as in every chart, are those who answered question 2; the precision "
-            "table is for everyone in each role group.")
+    note = ("Counted here, as in every chart, are the published responses of those who answered "
+            "question 2. Responses are published in batches, never one by one: a batch adds "
+            "nobody or at least "
+            f"{view.min_cell_size} people to each role group, so times here are those of "
+            "publication, not of arrival.")
     return [
         html.Div([
-            headline("responses in this view", f"{int(line.cumulative[-1]) if len(line.cumulative) else 0:,}",
+            headline("responses in this view",
+                     f"{int(line.cumulative[-1]) if len(line.cumulative) else 0:,}",
                      tile_id="live-total"),
-            headline("in the last hour", f"{line.last_hour:,}", f"{line.last_day:,} in the last 24 hours",
-                     tile_id="live-rate"),
-            headline("since the last response", ago(line.since_last), tile_id="live-since"),
+            headline("published in the last hour", f"{line.last_hour:,}",
+                     f"{line.last_day:,} in the last 24 hours", tile_id="live-rate"),
+            headline("since the figures last moved", ago(line.since_last), tile_id="live-since"),
         ], className="headlines"),
         html.P(note, className="hint"),
         html.Section([graph(timeline_figure(line), "responses-over-time", graph_id="chart-timeline"),

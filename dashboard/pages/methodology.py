@@ -11,7 +11,8 @@ from analysis.views import POOLED_LABEL
 from dashboard import ids
 from dashboard.context import services
 from dashboard.markup import Markup, dcc, html
-from survey.questionnaire import QUESTIONS
+from survey.questionnaire import BY_ID, QUESTIONS
+from survey.settings import Settings
 
 dash.register_page(__name__, path="/methodology", name="Methodology", order=4,
                    title="Methodology: survey of UK social care professionals")
@@ -36,9 +37,78 @@ def questions_table() -> Markup:
                        html.Tbody(rows)], className="numbers")
 
 
+def disclosure_rule(settings: Settings) -> list[Markup]:
+    """The minimum cell rule and the release rule, as :mod:`analysis.releases` applies them."""
+    minimum = settings.min_cell_size
+    interval = settings.release_interval_seconds
+    pooled = [BY_ID["role"].label_of(code) for code in settings.pooled_role_codes]
+    return [
+        html.H2("Anonymity: the minimum cell rule and releases"),
+        html.P(f"The survey is anonymous, and an answer here can expose a person to disciplinary "
+               f"action. No public figure, and no sum or difference of public figures, whatever "
+               f"filters, pages, embeds, downloads or moments it is taken from, shows the answers "
+               f"of a group of fewer than {minimum} people. A count within a group may be small "
+               f"(“3 of the 45 said no”); the group it counts within never is. The rule is "
+               f"applied in the figures' making, not checked afterwards:"),
+        html.Ol([
+            html.Li(["Every public output is computed from a ", html.Strong("release"),
+                     ": the responses published so far, published as a whole. A response that "
+                     "arrives waits until a release publishes it; what the public sees never "
+                     "moves one response at a time, and never shows when a response arrived, "
+                     "only when a release was made."]),
+            html.Li(["The groups a figure can single out are the ", html.Strong("atoms"),
+                     " — one role group with one answer to question 2, yes or no (everyone who "
+                     "left question 2 blank is one atom more, whatever their role) — and, within "
+                     "each atom, for each of questions 3 to 8, those who answered it, those who "
+                     "left it blank and (question 6) those not asked it, and for each pair of "
+                     "those questions, those in each combination of the two (answered both, "
+                     "answered one and left the other blank, and so on)."]),
+            html.Li([f"A release adds to each of these groups either nobody or at least "
+                     f"{minimum} people. Releases start from nothing, so in every release each "
+                     f"group holds 0 or at least {minimum}, and so does what any two releases "
+                     f"differ by. Every figure is a count of answers within a union of these "
+                     f"groups: a filter is a union of atoms, a question's base a union of "
+                     f"“answered” groups, its “no answer” a union of “blank” groups, and a "
+                     f"cross-tab's figures are of those in one combination of the two questions' "
+                     f"states (its percentages of those who answered both). No "
+                     f"subtraction of figures can therefore isolate between 1 and {minimum - 1} "
+                     f"people."]),
+            html.Li([f"A release takes every waiting response it can: responses alike for the "
+                     f"rule (the same role, answer to question 2, and the same questions answered, "
+                     f"left blank or not asked) go together, and only those in a group that would "
+                     f"gain between 1 and {minimum - 1} people wait. They are published as soon as "
+                     f"enough others alike have arrived; those who are few of their kind (a small "
+                     f"role, a rare blank) may wait a long time. "
+                     + (f"Releases are made at most every {interval:g} seconds."
+                        if interval else "Releases are made by the researchers' publish "
+                                         "command.")]),
+            html.Li([f"Roles too small to be shown on their own are published together as "
+                     f"“{POOLED_LABEL}”, with those who did not give their role. A role joins "
+                     f"that group once {settings.pool_after:,} responses are published and none "
+                     f"of its own could be yet"
+                     + (f", or because the survey's settings say so ({', '.join(pooled)})"
+                        if pooled else "")
+                     + ". A role never leaves the group: its figures would then show what it "
+                       "added while it was pooled. Pooling therefore cannot come and go as "
+                       "responses arrive."]),
+            html.Li("Because every group holds 0 or at least the minimum, every question is "
+                    "shown for every filter that has published responses: nothing needs "
+                    "withholding. A cross-tab shows every row, “no answer” included, and beside "
+                    "it how many left the column question blank, so that its rows and columns add "
+                    "up to the other pages' figures and leave no remainder."),
+            html.Li("Nothing public counts rows: the data version in links, ETags and health "
+                    "answers names a release and says nothing of how many responses there are; "
+                    "readiness probes are for the load balancer only. Frozen embeds keep a "
+                    "release's figures, the same chart, filter and release giving the same embed."),
+        ]),
+        html.P(f"The price is freshness: figures move in steps of at least {minimum} people in "
+               f"each group they change, and the pages say when they last moved. The "
+               f"researchers' private view shows how many responses wait."),
+    ]
+
+
 @callback(Output(CONTENT, "children"), Input(ids.URL, "pathname"))
 def render(_pathname):
-    minimum = services().settings.min_cell_size
     study = load_study()
     return [
         html.H2("The survey"),
@@ -58,20 +128,13 @@ def render(_pathname):
             html.Li("Intervals are 95% Wilson score intervals. Differences between the UK and "
                     "the US have 95% intervals by Newcombe's hybrid score method; a difference "
                     "is called one only when its interval excludes zero."),
-            html.Li("Respondents who did not answer question 2 are counted in the response total "
+            html.Li("Respondents who did not answer question 2 are counted in the published total "
                     "but left out of the charts, so that the social-media filter cannot single "
                     "them out."),
             html.Li(f"Margins of error on the Live page are for a result near 50%; ±5 points "
                     f"needs {needed_for():,} responses."),
         ]),
-        html.H2("The minimum cell rule"),
-        html.P(f"No public view shows the answers of fewer than {minimum} people. A view with fewer "
-               f"than {minimum} responses shows “fewer than {minimum} responses” instead of "
-               f"percentages. Roles with fewer than {minimum} responses (with or without social "
-               f"media) are shown together as “{POOLED_LABEL}”, with those who did not give their "
-               "role, so that no group can be singled out by subtracting one view from another. "
-               "For the same reason a question, or a row of a cross-tab, is not shown in a view "
-               f"where some role group within it has between 1 and {minimum - 1} answers."),
+        *disclosure_rule(services().settings),
         html.H2("The US benchmark"),
         html.P([study.citation, " ", html.A(f"doi:{study.doi}", href=f"https://doi.org/{study.doi}"),
                 ". Companion paper on the same respondents: ", study.companion_citation, " ",

@@ -29,12 +29,12 @@ def _percent_yes(view: View, question_id: str) -> str:
 
 
 def headlines(view: View) -> Markup:
-    last = view.snapshot.cube.last_submitted
+    last = view.snapshot.published_at
     return html.Div([
         headline("responses in this view", f"{view.summary.responses:,}",
-                 f"{view.snapshot.total:,} in all", tile_id="headline-responses"),
-        headline("last response", last.strftime("%d %b %Y %H:%M UTC") if last else "none yet",
-                 tile_id="headline-last"),
+                 f"{view.snapshot.total:,} published in all", tile_id="headline-responses"),
+        headline("figures last moved", last.strftime("%d %b %Y %H:%M UTC") if last else
+                 "not yet", "new responses are added in batches", tile_id="headline-last"),
         headline("have looked at a service user's profile", _percent_yes(view, "viewed_profile"),
                  "question 3", tile_id="headline-viewed"),
         headline("have looked to gather evidence", _percent_yes(view, "viewed_for_evidence"),
@@ -67,7 +67,9 @@ def render(search, _version):
         raise dash.exceptions.PreventUpdate  # meeting mode shows one chart instead
     view = current_view(query.filter_from_search(search))
     notice = []
-    if view.summary.suppressed:
+    if view.summary.responses == 0:
+        notice = [html.P("No responses are published for this view yet.", className="banner")]
+    elif view.summary.suppressed:
         notice = [html.P(f"Fewer than {view.min_cell_size} responses in this view: results are "
                          "not shown.", className="banner")]
     cards = question_cards(view, query.search_for(view.summary.view))
