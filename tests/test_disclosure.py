@@ -1,15 +1,18 @@
 """The minimum cell rule against every public view at once, by brute force.
 
-For each fixture below, every filter the UI and the API accept (each subset of the role values,
-role codes and "pooled", the empty one meaning every role, crossed with every social-media value)
-is resolved by hand and read through every public view: the summary API as JSON and CSV, every
-chart's embed as JSON and CSV (the Explore page's cross-tab and breakdown for every choice of
-question, and the Live page's timeline, too), and what the pages show (each question's summary,
-the cross-tab of every ordered pair of questions, every question by role, the live page's counts,
+Each fixture below is stored and published by one release, as the dashboard publishes it; what
+the release leaves waiting is no part of any figure. For each, every filter the UI and the API
+accept (each subset of the role values, role codes and "pooled", the empty one meaning every
+role, crossed with every social-media value) is resolved by hand and read through every public
+view: the summary API as JSON and CSV, every chart's embed as JSON and CSV (the Explore page's
+cross-tab and breakdown for every choice of question, and the Live page's timeline, too), and
+what the pages' callbacks send (each question's card on the Overview, the Explore page's
+cross-tab of every ordered pair of questions and every question by role, the Live page's counts,
 the role filter's group sizes). Every number becomes a statement "k of the respondents in S have
-P", S and P worked out from the fixture's own rows and checked against them. Then every set of
-fewer than the minimum that one statement, or two or three added and subtracted, singles out,
-with its answers to some question, is a leak (see :mod:`tests.disclosure_support` for what counts).
+P", S and P worked out from the published respondents' own rows and checked against them. Then
+every set of fewer than the minimum that one statement, or two or three added and subtracted,
+singles out, with its answers to some question, is a leak (see :mod:`tests.disclosure_support`
+for what counts).
 
 Kinds of leak this check once found, and what closed them, are listed in :data:`KNOWN_LEAKS`;
 each has a test of its own, and the main test fails on a leak of any kind.
@@ -20,41 +23,51 @@ from __future__ import annotations
 import random
 from collections import Counter
 
+import numpy as np
 import pytest
+from sqlalchemy import select
 
 from data_loaders.bootstrap import open_store
+from data_loaders.models import Response
 from tests import disclosure_support as ds
 from tests.analysis_fixtures import people
-from tests.dashboard_support import add, build_app
+from tests.dashboard_support import add, build_app, publish
 
 
 def random_specs(seed: int, n: int) -> list[str]:
     """Respondents drawn at random: mostly social workers and team managers, a few of the other
-    roles and without a role, one in ten without an answer to question 2."""
+    roles and without a role, one in ten without an answer to question 2. Most answer every
+    question they are asked; one in eight leaves question 3, 5 or 8 blank (a release publishes
+    a blank only once enough others alike have one)."""
     rng = random.Random(seed)
     out = []
     for _ in range(n):
         role = rng.choice(["sw"] * 6 + ["tm"] * 3 + ["sp", "st", "fsw", "-"])
         sm = rng.choice(["y"] * 6 + ["n"] * 3 + ["-"])
-        q3, q4 = rng.choice("yyn-"), rng.choice("ynn-")
-        q5 = rng.choice("yyn?-")
-        q6 = rng.choice("yyn?-") if q5 == "y" else "."
-        q7, q8 = rng.choice("yyn?-"), rng.choice("yn??")
-        out.append(f"{role} {sm} {q3} {q4} {q5} {q6} {q7} {q8}")
+        answers = {"q3": rng.choice("yyn"), "q4": rng.choice("ynn"), "q5": rng.choice("yyn?"),
+                   "q7": rng.choice("yyn?"), "q8": rng.choice("yn??")}
+        blank = rng.choice(["q3", "q5", "q8"]) if rng.random() < 1 / 8 else None
+        if blank:
+            answers[blank] = "-"
+        q6 = rng.choice("yyn?") if answers["q5"] == "y" else "."
+        out.append(f"{role} {sm} {answers['q3']} {answers['q4']} {answers['q5']} {q6} "
+                   f"{answers['q7']} {answers['q8']}")
     return out
 
 
 FIXTURES: dict[str, tuple[list[str], int]] = {
-    # The API tests' store at 10: 3 students (pooled, with team managers), 2 social workers who
-    # left question 2 blank.
+    # The API tests' store at 10: the release publishes 42 (social workers x yes 22, of whom 12
+    # answered question 6; team managers x yes 10 and x no 10); the 3 students and the 2 who
+    # left question 2 blank wait.
     "dashboard-fixture": (
         people("sw", "y", 12, "y y y y y y") + people("sw", "y", 10, "n n n . n n")
         + people("tm", "y", 10, "y n ? . y y") + people("tm", "n", 10, "n n n . ? n")
         + people("st", "y", 3, "y y y n n n") + people("sw", "-", 2, "y y y y y y"), 10),
-    # At 5: team managers (7, 2) have a small "no" group, 3 students, 2 without a role, 3 who
-    # left question 2 blank; question 6 answered by 2 social workers who do not use social media;
-    # small cross-tab rows everywhere. Pool (tm, st, blank) = (10, 4), so family support workers
-    # (6, 5) join it: groups social workers (8, 6) and the pool (16, 9).
+    # At 5, small groups everywhere: the release publishes 16, the 5 social workers x yes who
+    # answered question 6 (the 3 not asked it wait) and the 11 family support workers (6 x yes,
+    # 5 x no). Social workers x no (2 answered question 6, 4 not), team managers (4 answered
+    # question 6 and 3 not; 2 x no), students (2, 1), role blanks (1, 1) and those who left
+    # question 2 blank (2 answered question 6, 1 not) all wait.
     "small-groups": (
         people("sw", "y", 5, "y y y y ? y") + people("sw", "y", 3, "y n n . n ?")
         + people("sw", "n", 2, "n n y n n n") + people("sw", "n", 4, "y y n . y y")
@@ -64,17 +77,18 @@ FIXTURES: dict[str, tuple[list[str], int]] = {
         + people("-", "y", 1, "y n ? . y n") + people("-", "n", 1, "n n n . n y")
         + people("fsw", "y", 6, "n n n . n n") + people("fsw", "n", 5, "y n y n y ?")
         + people("sw", "-", 2, "y y y y y y") + people("tm", "-", 1, "n n n . n n"), 5),
-    # At 5: question 6 answered by 6 social workers who use social media and 2 who do not.
+    # At 5: the release publishes the 6 social workers x yes who answered question 6; the 4 not
+    # asked it and the non-users (2 who answered it, 4 not asked) wait.
     "question-6-few": (
         people("sw", "y", 6, "y y y y y y") + people("sw", "y", 4, "y n n . n n")
         + people("sw", "n", 2, "y y y ? y y") + people("sw", "n", 4, "n n n . n n"), 5),
-    # At 5: one team manager does not use social media: everyone is pooled and the social-media
-    # filter is withdrawn; one student left question 2 blank.
-    "filter-withdrawn": (
+    # At 5: 10 social workers and 6 team managers, all users, are published; the one team
+    # manager who does not use social media and the student who left question 2 blank wait.
+    "one-non-user": (
         people("sw", "y", 10, "y n y y n ?") + people("tm", "y", 6, "n n n . y y")
         + people("tm", "n", 1, "y y y n y y") + people("st", "-", 1, "y y y y y y"), 5),
-    "random-60-at-5": (random_specs(1, 60), 5),  # social workers and team managers separate
-    "random-150-at-10": (random_specs(3, 150), 10),
+    "random-80-at-5": (random_specs(1, 80), 5),  # 49 published
+    "random-200-at-10": (random_specs(3, 200), 10),  # 117 published
 }
 
 # Each entry: a kind of leak as this check first found it, and the fix that closed it.
@@ -116,20 +130,43 @@ assert set(KNOWN_LEAKS) == set(ds.KNOWN)
 _examined: dict[str, ds.Result] = {}
 
 
+def published(engine, name: str, specs: list[str]) -> np.ndarray:
+    """Which of the fixture's respondents the release published, as the store says."""
+    with engine.connect() as connection:
+        ids = set(connection.scalars(select(Response.source_respondent_id)
+                                     .where(Response.release_seq.is_not(None))))
+    return np.array([f"{name}-{i}" in ids for i in range(len(specs))])
+
+
 @pytest.fixture(scope="module")
 def examined(tmp_path_factory):
     """Each fixture's store, app and every view read, once per module run."""
     def get(name: str) -> ds.Result:
         if name not in _examined:
             specs, minimum = FIXTURES[name]
-            population = ds.Population(name, specs, minimum)
             url = f"sqlite:///{tmp_path_factory.mktemp(name) / 'store.sqlite3'}"
             engine = open_store(url)
-            assert add(engine, population.rows()) == len(specs)
+            stored = ds.Population(name, specs, minimum)
+            assert add(engine, stored.rows()) == len(specs)
+            publish(engine, min_cell_size=minimum)
+            population = ds.Population(name, specs, minimum, published(engine, name, specs))
             engine.dispose()
             _examined[name] = ds.examine(build_app(url, min_cell_size=minimum), population)
         return _examined[name]
     return get
+
+
+PUBLISHED = {"dashboard-fixture": 42, "small-groups": 16, "question-6-few": 6,
+             "one-non-user": 16, "random-80-at-5": 49, "random-200-at-10": 117}
+"""How many of each fixture the release publishes (see the comments on :data:`FIXTURES`)."""
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_each_fixture_is_published_as_the_release_rule_says(examined, name):
+    result = examined(name)
+    assert int(result.population.published.sum()) == PUBLISHED[name]
+    # The public figures count the published and nobody else.
+    assert result.ledger.shown and not result.ledger.mismatches
 
 
 @pytest.mark.parametrize("name", FIXTURES)
@@ -137,14 +174,19 @@ def test_every_accepted_filter_is_read_in_every_view(examined, name):
     result = examined(name)
     raw = [r for view in result.classes for r in view.raw]
     assert len(raw) == len(set(raw)) == 2 ** len(ds.ROLE_VALUES) * len(ds.SOCIAL_MEDIA_VALUES)
-    groups = len(result.grouping.separate) + 1
+    # A class per set of the groups with anyone published, and one for the filters that name
+    # only groups with nobody published (roles waiting for their first release).
+    groups = len(result.grouping.groups)
+    nobody = len(result.grouping.separate) + 1 > groups
     social = 3 if result.grouping.social_media_filter else 1
-    assert len(result.classes) == 2 ** groups * social
+    assert len(result.classes) == (2 ** groups + nobody) * social
     # Each filter: summary JSON (also spelled another way) and CSV, every chart's JSON and CSV
-    # (the Explore page's for every choice of question, and the Live page's), and the pages: overview, role filter, 56 cross-tabs, 7 breakdowns, the live page.
-    per_filter = 2 + 2 * len(ds.charts.CHARTS) + ds.PAGE_CHART_REQUESTS
-    assert result.views == len(result.classes) * (per_filter + ds.PAGE_VIEWS)
-    assert result.requests == len(result.classes) * per_filter + sum(
+    # (the Explore page's for every choice of question, and the Live page's), and the pages'
+    # callbacks: the Overview, the Explore page for each of the 30 ordered pairs of questions,
+    # the Live page. Once: the role filter.
+    per_filter = 2 + 2 * len(ds.charts.CHARTS) + ds.PAGE_CHART_REQUESTS + ds.PAGE_REQUESTS
+    assert result.views == len(result.classes) * per_filter + 1
+    assert result.requests == len(result.classes) * per_filter + 1 + sum(
         1 for view in result.classes if len(view.raw) > 1)
 
 
@@ -222,6 +264,24 @@ def test_check_tells_nesting_by_definition_from_nesting_on_these_rows():
                "q5")
     leaks = ds.find_leaks(ledger, 5)
     assert [(leak.members, leak.structural) for leak in leaks] == [((10, 11, 12), False)]
+
+
+def test_check_takes_a_crosstab_cell_as_about_those_in_both_its_states():
+    # 12 in the view: 2 answered questions 3 and 5, 5 left question 3 blank, 5 question 5.
+    specs = (people("sw", "y", 2, "y n n . n n") + people("sw", "y", 5, "- n n . n n")
+             + people("sw", "y", 5, "y n - . n n"))
+    ledger = _ledger(specs)
+    looked = ds.code_is("viewed_profile", "yes")
+    # "2 said yes to question 3 and no to question 5": of the 2 who answered both.
+    ledger.add(EVERYONE_PUBLIC, ds.conj(looked, ds.code_is("aware_of_guidance", "no")), 2,
+               "test", "yes x no")
+    # "5 said yes to question 3 and left question 5 blank": of the 5 in those states, a group
+    # of the minimum.
+    ledger.add(EVERYONE_PUBLIC, ds.conj(looked, ds.code_is("aware_of_guidance", ds.NO_ANSWER)),
+               5, "test", "yes x no answer")
+    leaks = ds.find_leaks(ledger, 5)
+    assert [(leak.kind, leak.members, leak.count, leak.structural) for leak in leaks] == [
+        ("shown", (0, 1), 2, True)]
 
 
 def test_check_recounts_every_statement_from_the_rows():
