@@ -6,8 +6,8 @@ request the browser sends to the product can be sent to them too.
 
 * :func:`trivial` returns one fixed, small figure: the ceiling (Dash's and the server's own cost).
 * :func:`naive` does what the dashboard would do without its counts cube: ``pd.read_sql`` of every
-  response on each call, then filters and per-question percentages with pandas, one bar chart
-  per question. The store is the one named by ``DATABASE_URL``.
+  published response on each call, then filters and per-question percentages with pandas, one
+  bar chart per question. The store is the one named by ``DATABASE_URL``.
 
 Served by benchmarks/dashboard_callbacks.py with gunicorn, e.g.
 ``gunicorn 'benchmarks.baseline_apps:trivial()'``.
@@ -72,10 +72,11 @@ def trivial() -> Flask:
 
 
 def naive() -> Flask:
-    """Every call reads every response with pandas and computes the percentages afresh."""
+    """Every call reads every published response with pandas and computes the percentages
+    afresh."""
     app = _app()
     engine = make_engine(os.environ["DATABASE_URL"])
-    every_row = select(Response.__table__)
+    every_row = select(Response.__table__).where(Response.release_seq.is_not(None))
 
     @app.callback(Output(CONTENT, "children"), Input(URL, "search"), Input(VERSION, "data"))
     def render(search, _version):

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
@@ -27,16 +27,21 @@ if str(PROJECT_ROOT) not in sys.path:  # run as a file (python benchmarks/x.py) 
 
 from sqlalchemy import Engine  # noqa: E402
 
-from data_loaders import demo, store  # noqa: E402
+from data_loaders import demo, releases, store  # noqa: E402
 from data_loaders.db import WRITE, make_engine, upgrade  # noqa: E402
 from data_loaders.models import Response  # noqa: E402
 from survey.questionnaire import QUESTION_IDS  # noqa: E402
+from survey.settings import Settings  # noqa: E402
 
 DATA_DIR = PROJECT_ROOT / "benchmarks" / ".data"
 DOCS = PROJECT_ROOT / "docs" / "benchmarks.md"
 FIXTURE_END = datetime(2018, 10, 24, 12, 0, tzinfo=timezone.utc)
 """Fixture responses are dated in the six weeks before this, as the survey's were."""
 FIXTURE_SOURCE = "benchmark"
+FIXTURE_RELEASE_STEP = timedelta(days=1)
+"""Fixture stores are published as a dashboard would have published them while they arrived,
+one release tried a day (an hourly step would cost a scan of the waiting responses per hour of
+fieldwork); the releases' hours are then spread over the six weeks as a live store's are."""
 CHUNK = 100_000
 PACKAGES = ("dash", "plotly", "pandas", "numpy", "SQLAlchemy", "Flask", "Werkzeug", "gunicorn",
             "psycopg", "playwright")
@@ -207,18 +212,74 @@ def bulk_insert(engine: Engine, n: int, *, seed: int = 1000, chunk: int = CHUNK,
 
 
 def add_responses(engine: Engine, n: int, seed: int) -> int:
-    """Store ``n`` new responses through the product's own writer (store.store_responses)."""
+    """Store ``n`` new responses through the product's own writer (store.store_responses).
+    They wait to be published: :func:`publish_now` makes the release."""
     rows = fixture_rows(n, seed)
     with engine.connect().execution_options(**WRITE) as connection, connection.begin():
         return store.store_responses(connection, FIXTURE_SOURCE, rows).accepted
+
+
+def release_settings(**overrides) -> Settings:
+    """The product's default settings for the release rule (minimum cell size, pooling), with
+    workers that never publish by themselves: the benchmarks publish when they mean to."""
+    return Settings.from_env({}, **{"release_interval_seconds": 0.0, **overrides})
+
+
+def publish_now(engine: Engine, settings: Settings | None = None) -> int:
+    """Make a release now, as `python -m data_loaders publish` does; the responses it added
+    (0 when the rule lets none of the waiting ones through)."""
+    made = releases.publish(engine, settings or release_settings(), interval=0)
+    return made.added if made else 0
+
+
+def add_uniform(engine: Engine, n: int, seed: int) -> int:
+    """Store ``n`` new responses that are alike for the release rule (one role, the same answer
+    to question 2, every question answered), so that a release can take them all as soon as
+    ``n`` is at least the minimum cell size: a new data version on demand."""
+    template = next(row for row in fixture_rows(200, seed) if _answered_social_worker(row))
+    rows = [{**template, "source_respondent_id": f"uniform-{seed}-{i}"} for i in range(n)]
+    with engine.connect().execution_options(**WRITE) as connection, connection.begin():
+        return store.store_responses(connection, FIXTURE_SOURCE, rows).accepted
+
+
+def _answered_social_worker(row: dict) -> bool:
+    return (row["role"] == "social_worker" and row["uses_social_media"] == "yes"
+            and all(row[q] not in ("no_answer", "not_asked") for q in QUESTION_IDS))
+
+
+def publish_fixture(engine: Engine, *, progress: bool = True) -> int:
+    """Publish what a fixture store holds as a live dashboard would have (a release tried every
+    :data:`FIXTURE_RELEASE_STEP` over the submission times); the responses published in all.
+    Responses the rule holds back (too few of their kind) keep waiting."""
+    settings = release_settings()
+    with engine.connect() as connection:
+        first, last = store.submission_span(connection)
+    if first is None:
+        return 0
+    started = time.perf_counter()
+    made = releases.replay(engine, settings, start=first - FIXTURE_RELEASE_STEP, end=last,
+                           step=FIXTURE_RELEASE_STEP)
+    with engine.connect() as connection:
+        status = releases.status(connection)
+    if progress:
+        print(f"  published {status.published:,} in {status.releases} releases "
+              f"({made} replayed), {status.waiting:,} waiting, "
+              f"in {time.perf_counter() - started:.0f} s")
+    return status.published
 
 
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+FIXTURE_READY = "published"
+"""What a fixture's marker file says once the store is built and published (a marker from before
+releases existed says only the count, and its store is published before use)."""
+
+
 def sqlite_store(n: int) -> Path:
-    """A cached SQLite store of ``n`` fixture responses under benchmarks/.data/ (built once).
+    """A cached SQLite store of ``n`` fixture responses under benchmarks/.data/ (built once),
+    published as a live dashboard would have published it (:func:`publish_fixture`).
 
     Treat it as read-only; copy it (:func:`copy_store`) to change it.
     """
@@ -226,6 +287,14 @@ def sqlite_store(n: int) -> Path:
     path = DATA_DIR / f"store-{n}.sqlite3"
     done = path.with_suffix(".ready")
     if path.exists() and done.exists():
+        if FIXTURE_READY in done.read_text():
+            return path
+        print(f"Publishing the fixture store of {n:,} responses")
+        engine = make_engine(sqlite_url(path))
+        upgrade(engine)
+        publish_fixture(engine)
+        _checkpoint(engine)
+        done.write_text(f"{n} {FIXTURE_READY}\n")
         return path
     for stale in (path, done, Path(f"{path}-wal"), Path(f"{path}-shm")):
         stale.unlink(missing_ok=True)
@@ -234,12 +303,17 @@ def sqlite_store(n: int) -> Path:
     engine = make_engine(sqlite_url(path))
     upgrade(engine)
     bulk_insert(engine, n)
+    publish_fixture(engine)
+    _checkpoint(engine)
+    done.write_text(f"{n} {FIXTURE_READY}\n")
+    print(f"  built in {time.perf_counter() - started:.0f} s")
+    return path
+
+
+def _checkpoint(engine: Engine) -> None:
     with engine.connect() as connection:
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()
-    done.write_text(f"{n}\n")
-    print(f"  built in {time.perf_counter() - started:.0f} s")
-    return path
 
 
 def copy_store(source: Path, target: Path) -> Path:

@@ -11,7 +11,10 @@ project's gunicorn.conf.py, if any, supplies the other settings, the same for al
 * the product: ``app:server`` with ``DATABASE_URL`` naming the store and ``DEMO_RESPONSES=0``;
 * the ceiling: ``benchmarks.baseline_apps:trivial()``, whose callback returns a fixed figure;
 * the naive way: ``benchmarks.baseline_apps:naive()``, whose callback ``pd.read_sql``-s every
-  response and computes the percentages with pandas on every call.
+  published response and computes the percentages with pandas on every call.
+
+The fixtures are published as a live dashboard would have published them while they arrived
+(benchmarks/common.py), so the pages show nearly all of each store's responses.
 
 All three receive the very request the browser sends for the overview's ``render`` callback
 (``overview-content.children`` from ``url.search``, with a role filter in it, and
@@ -313,7 +316,8 @@ version it holds, whatever data version the browser names; a search never sent b
 cache miss, and renders what the first request for a view after the data changed renders (the
 page ignores the key: its filters, links and numbers are those of the search without it)."""
 FRESH_KEY = "n"
-LABELS = {"fresh": "product, new view (cache miss)", "product": "product, same views again (cache hit)",
+LABELS = {"fresh": "product, new view (cache miss)",
+          "product": "product, same views again (cache hit)",
           "trivial": "trivial app (ceiling)", "naive": "naive app"}
 
 
@@ -766,7 +770,9 @@ def report(args, results: list[dict], state: dict, notes: list[str], wrk_version
                                     "request (`Connection: close`)",
                   "Browser": chromium_version}),
         "",
-        f"Stores: SQLite fixtures of {sizes} responses. Each app runs as `gunicorn --workers 2 "
+        f"Stores: SQLite fixtures of {sizes} responses, published as a dashboard would have "
+        "published them while they arrived (those of a kind still too few to publish wait). "
+        "Each app runs as `gunicorn --workers 2 "
         "--bind 127.0.0.1:PORT APP` from the project's root, "
         + (f"so the project's `gunicorn.conf.py` supplies the rest ({gunicorn_conf}), "
            if gunicorn_conf else "with gunicorn's defaults otherwise, ")
@@ -774,7 +780,7 @@ def report(args, results: list[dict], state: dict, notes: list[str], wrk_version
         + ", ".join(sorted({f"`{r['worker_class']}`" for r in results}))
         + ". The product is `app:server` with `DATABASE_URL` and `DEMO_RESPONSES=0`. "
         "The trivial app returns a fixed small figure; the naive app `pd.read_sql`-s every "
-        "response on each call (benchmarks/baseline_apps.py).",
+        "published response on each call (benchmarks/baseline_apps.py).",
         "",
         "The request (" + ("captured from Chromium" if state.get("captured")
                            else "built by hand: capturing it in Chromium failed")

@@ -25,6 +25,8 @@ import urllib.request
 from playwright.sync_api import Error as PlaywrightError
 
 from benchmarks import common
+from data_loaders import releases
+from data_loaders.db import make_engine
 
 PAGES = {"embed": "/embed/viewed_profile?role=social_worker",
          "dashboard": "/?role=social_worker"}
@@ -81,6 +83,10 @@ def main(argv: list[str]) -> int:
     from playwright.sync_api import sync_playwright
 
     store = common.sqlite_store(args.responses)
+    engine = make_engine(common.sqlite_url(store))
+    with engine.connect() as connection:
+        published = releases.status(connection).published
+    engine.dispose()
     port = free_port()
     env = {**os.environ, "DATABASE_URL": common.sqlite_url(store), "DEMO_RESPONSES": "0"}
     base = f"http://127.0.0.1:{port}"
@@ -116,7 +122,9 @@ def main(argv: list[str]) -> int:
         *common.machine({"Server": "gunicorn app:server, 1 worker, responses compressed "
                                    "(gzip) as the app sends them, loopback"}),
         "",
-        f"Store: SQLite, {args.responses:,} responses. Fresh browser context (empty cache) for "
+        f"Store: SQLite, {args.responses:,} responses, {published:,} of them published (as a "
+        "dashboard would have published them while they arrived). Fresh browser context (empty "
+        "cache) for "
         "every run; bytes are response bodies as transferred plus headers.",
         "",
         common.table(["page", "URL", "bytes (median)", "s to first chart (median)",

@@ -18,11 +18,16 @@ phase in its User-Agent.
    through nginx, alternately: requests/s, latency p50 and p99, non-2xx answers.
 2. Data changing: wrk through nginx, each connection pacing its requests (``--pace-ms``), for
    ``--versions`` data versions of ``--version-seconds`` each; between two versions,
-   ``--new-responses`` responses are stored with the product's writer (store.store_responses),
-   and every URL is asked for straight from the app to learn its ETag at the new version.
-3. Responses arriving: the same load while one response is stored every ``--trickle-seconds``
-   for ``--trickle-versions`` versions, as live ingestion would: versions that last less than
-   the data-version answer nginx keeps.
+   ``--new-responses`` responses are stored with the product's writer (store.store_responses)
+   and published (``releases.publish``: the data version is the release's), and every URL is
+   asked for straight from the app to learn its ETag at the new version.
+3. Releases in quick succession: the same load while a release is made every
+   ``--trickle-seconds`` for ``--trickle-versions`` versions, each of the minimum cell size's
+   worth of responses alike for the release rule (so that each can be published at once):
+   versions that last less than the data-version answer nginx keeps.
+
+The app's workers never publish by themselves (``RELEASE_INTERVAL_SECONDS=0``): the data
+versions are the releases this script makes.
 
 What reaches the app comes from gunicorn's access log (a temporary file, with the query string,
 the User-Agent, the status, the ETag, the X-Data-Version answered and the time). An ETag names
@@ -60,8 +65,12 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from sqlalchemy import select  # noqa: E402
+
 from benchmarks import common  # noqa: E402
+from data_loaders import loader  # noqa: E402
 from data_loaders.db import make_engine  # noqa: E402
+from data_loaders.models import Release  # noqa: E402
 from survey.settings import Settings  # noqa: E402
 
 NGINX_SITE = common.PROJECT_ROOT / "deploy" / "nginx.conf"
@@ -91,7 +100,7 @@ VERSION_PROBE = "/healthz/data-version"
 AGENT = "proxy-cache-benchmark"
 PHASES = {"direct": "straight to gunicorn", "nginx": "through nginx",
           "changing": "through nginx, data changing",
-          "trickle": "through nginx, responses arriving"}
+          "trickle": "through nginx, releases in quick succession"}
 CACHED = ("nginx", "changing", "trickle")
 """The phases through nginx."""
 PROBE = f"{AGENT}/probe"
@@ -243,8 +252,19 @@ class Version:
     """URL -> the ETag (data part) the app gives it at this version."""
 
 
-def probe_version(app: str, label: str, at: float) -> Version:
-    """The app's data version, and the ETag of every URL at that version, asked directly."""
+def release_totals(engine) -> dict[str, int]:
+    """Every release's public data version (as the app names it) -> the responses published by
+    then."""
+    with engine.connect() as connection:
+        epoch = loader._epoch(connection)
+        rows = connection.execute(select(Release.seq, Release.token, Release.total)).all()
+    return {loader.ReleaseState(epoch, seq, token, None, (), None).token: int(total)
+            for seq, token, total in rows}
+
+
+def probe_version(app: str, engine, label: str, at: float) -> Version:
+    """The app's data version, and the ETag of every URL at that version, asked directly; the
+    responses it counts, from the store."""
     for _ in range(5):
         before = json.loads(get(app + "/readyz")[2])
         tags = {}
@@ -255,7 +275,8 @@ def probe_version(app: str, label: str, at: float) -> Version:
             tags[url] = tag_of(headers.get("ETag"))
         after = json.loads(get(app + "/readyz")[2])
         if before["data_version"] == after["data_version"]:
-            return Version(label, after["data_version"], after["responses"], at, tags)
+            responses = release_totals(engine).get(after["data_version"], 0)
+            return Version(label, after["data_version"], responses, at, tags)
     raise RuntimeError("the data version kept changing while probing")
 
 
@@ -407,16 +428,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--pace-ms", type=int, default=20,
                         help="pause of each connection between requests while the data changes")
     parser.add_argument("--new-responses", type=int, default=100,
-                        help="responses stored to make a new data version")
+                        help="responses stored and published to make a new data version")
     parser.add_argument("--trickle-versions", type=int, default=120,
-                        help="responses stored one at a time while responses arrive")
+                        help="releases made in quick succession")
     parser.add_argument("--trickle-seconds", type=float, default=0.5,
                         help="time between two of them")
     parser.add_argument("--embed-refresh-seconds", type=float, default=None,
                         help="EMBED_REFRESH_SECONDS for the app (default: the product's)")
     parser.add_argument("--quick", action="store_true",
-                        help="1 round of 3 s, 2 versions of 8 s, 10 responses arriving, embeds "
-                             "cached for 8 s by browsers")
+                        help="1 round of 3 s, 2 versions of 8 s, 10 releases in quick "
+                             "succession, embeds cached for 8 s by browsers")
     args = parser.parse_args(argv)
     if args.quick:
         args.rounds, args.duration, args.versions, args.trickle_versions = 1, 3, 2, 10
@@ -437,6 +458,9 @@ class Results:
     trickle: dict = field(default_factory=dict)
     versions: list[Version] = field(default_factory=list)
     trickle_stored: int = 0
+    """Releases made in quick succession."""
+    totals: dict[str, int] = field(default_factory=dict)
+    """Data version -> responses published in it."""
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
     windows: dict[str, list[tuple[float, float]]] = field(
         default_factory=lambda: collections.defaultdict(list))
@@ -489,7 +513,7 @@ def main(argv: list[str]) -> int:
         app, proxy = f"http://127.0.0.1:{app_port}", f"https://127.0.0.1:{proxy_port}"
         access = root / "gunicorn-access.log"
         env = {**os.environ, "DATABASE_URL": common.sqlite_url(store), "DEMO_RESPONSES": "0",
-               "PROXY_COUNT": "1"}
+               "PROXY_COUNT": "1", "RELEASE_INTERVAL_SECONDS": "0"}
         if args.embed_refresh_seconds is not None:
             env["EMBED_REFRESH_SECONDS"] = str(args.embed_refresh_seconds)
         print(f"gunicorn on {app}, nginx on {proxy}")
@@ -504,8 +528,10 @@ def main(argv: list[str]) -> int:
                                            log=root / "nginx" / "stderr.log"))
         wait_until_up(proxy + "/healthz", limit=30)
 
+        engine = make_engine(common.sqlite_url(store))
+        settings = common.release_settings()
         print("asking every URL straight from the app...")
-        results.versions.append(probe_version(app, "v1", 0.0))
+        results.versions.append(probe_version(app, engine, "v1", 0.0))
         results.headers = {url: get(app + url, {"Accept-Encoding": "gzip"})[1] for url in URLS}
 
         print("throughput...")
@@ -521,7 +547,6 @@ def main(argv: list[str]) -> int:
                 print(f"  round {round_ + 1} {phase}: "
                       f"{results.runs[phase][-1]['rps']:,.0f} requests/s")
 
-        engine = make_engine(common.sqlite_url(store))
         print(f"data changing: {args.versions} versions of {args.version_seconds} s...")
         wait_idle(access)
         stored = iter(range(1, args.versions))
@@ -533,16 +558,18 @@ def main(argv: list[str]) -> int:
             time.sleep(max(0.0, started + index * args.version_seconds - time.monotonic()))
             at = time.monotonic() - started
             common.add_responses(engine, args.new_responses, seed=700_000 + index)
-            results.versions.append(probe_version(app, f"v{index + 1}", at))
+            if not common.publish_now(engine, settings):
+                raise RuntimeError(f"the {args.new_responses} new responses made no release")
+            results.versions.append(probe_version(app, engine, f"v{index + 1}", at))
             print(f"  {results.versions[-1].label} at {at:.0f} s: "
-                  f"{results.versions[-1].responses:,} responses")
+                  f"{results.versions[-1].responses:,} responses published")
             return True
 
         results.changing = paced_load(results, "changing", wrk, proxy, urls_file, args,
                                       args.versions * args.version_seconds, next_version)
 
         length = args.trickle_versions * args.trickle_seconds + 4
-        print(f"responses arriving: one every {args.trickle_seconds:g} s, "
+        print(f"releases in quick succession: one every {args.trickle_seconds:g} s, "
               f"{args.trickle_versions} in all...")
         wait_idle(access)
 
@@ -552,12 +579,16 @@ def main(argv: list[str]) -> int:
                 return False
             time.sleep(max(0.0, started + 2 + results.trickle_stored * args.trickle_seconds
                            - time.monotonic()))
-            results.trickle_stored += common.add_responses(
-                engine, 1, seed=800_000 + results.trickle_stored)
+            common.add_uniform(engine, settings.min_cell_size,
+                               seed=800_000 + results.trickle_stored)
+            if not common.publish_now(engine, settings):
+                raise RuntimeError("responses alike for the rule made no release")
+            results.trickle_stored += 1
             return True
 
         results.trickle = paced_load(results, "trickle", wrk, proxy, urls_file, args, length,
                                      next_response)
+        results.totals = release_totals(engine)
         engine.dispose()
         time.sleep(1.5)  # nginx flushes its buffered log every second
         results.served = nginx_served(root / "nginx" / "access.log")
@@ -679,12 +710,6 @@ def races(served: list[Served]) -> tuple[int, int, int]:
     return fetched, sum(len(k) - 1 for k in keys.values()), len(keys)
 
 
-def responses_in(version: str) -> int | None:
-    """The number of responses a data version names (its tokens are epoch-count-highest id)."""
-    parts = version.split("-")
-    return int(parts[1]) if len(parts) == 3 and parts[1].isdigit() else None
-
-
 def report(args, results: Results, wrk_text: str, nginx_text: str) -> str:
     runs, versions, served, upstream = (results.runs, results.versions, results.served,
                                         results.upstream)
@@ -726,11 +751,12 @@ def report(args, results: Results, wrk_text: str, nginx_text: str) -> str:
     revalidated = sum(n for (_u, _t, kind), n in both.items() if kind == "304")
     over = {pair: n for pair, n in per_pair.items() if n > GOAL_PER_VERSION}
     fetched, raced, pairs = races(served)
-    newer = sum(1 for _url, version, total in results.cached if responses_in(version) != total)
+    newer = sum(1 for _url, version, total in results.cached
+                if results.totals.get(version, total) != total)
     probe_table, probes_between, probes_worst = probe_rows(upstream, results.windows)
     probes_total = sum(1 for r in upstream if r.phase == "" and r.url == VERSION_PROBE)
 
-    version_lines = [f"{v.label}: {v.responses:,} responses" + (
+    version_lines = [f"{v.label}: {v.responses:,} responses published" + (
         " (at the start)" if v.at == 0 else f", stored {v.at:.0f} s into the data-changing phase")
         for v in versions]
     direct_seen = sum(1 for r in upstream if r.phase == "direct")
@@ -758,7 +784,9 @@ def report(args, results: Results, wrk_text: str, nginx_text: str) -> str:
                               "as nginx and gunicorn",
         }),
         "",
-        f"Store: SQLite, {first.responses:,} responses at the start. {len(URLS)} URLs (embeds, "
+        f"Store: SQLite, {first.responses:,} responses published at the start (the workers "
+        "never publish by themselves: each data version is a release this script makes). "
+        f"{len(URLS)} URLs (embeds, "
         "their data, an image, the summary API), requested in turn, with browsers' "
         "Accept-Encoding values in turn (Chrome's and Firefox's `gzip, deflate, br, zstd` six "
         "times in ten, Safari's `gzip, deflate, br` three, none once). The app sends embeds "
@@ -809,7 +837,8 @@ def report(args, results: Results, wrk_text: str, nginx_text: str) -> str:
         "",
         labelled_table(upstream, served, "changing", versions),
         "",
-        f"Responses arriving ({results.trickle_stored} responses stored one at a time, "
+        f"Releases in quick succession ({results.trickle_stored} releases, each of "
+        f"{common.release_settings().min_cell_size} new responses alike for the release rule, "
         f"{args.trickle_seconds:g} s apart, so {results.trickle_stored} data versions shorter "
         "than the second nginx keeps the app's data-version answer; the same load):",
         "",
