@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 
 from statsmodels.stats.proportion import confint_proportions_2indep
 
-from analysis.summary import Summary, one_decimal, wilson
+from analysis.summary import Summary, decimal_fraction, one_decimal, round_exact, wilson
 
 DATA = Path(__file__).resolve().parent.parent / "survey" / "us_benchmark.json"
 
@@ -113,7 +114,8 @@ def compare(summary: Summary, study: Study | None = None) -> tuple[Comparison, .
             low, high = confint_proportions_2indep(
                 yes.count, result.base, us_count(figure, study.n), study.n,
                 method="newcomb", compare="diff")
-            difference = one_decimal(100 * yes.count / result.base - figure.percent)
+            difference = round_exact(Fraction(100 * yes.count, result.base)
+                                     - decimal_fraction(figure.percent))
             interval = (one_decimal(float(low) * 100), one_decimal(float(high) * 100))
             comparisons.append(Comparison(
                 figure, pairing.uk_question, pairing.note, us_ci, yes.percent, yes.ci95,

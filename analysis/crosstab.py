@@ -19,12 +19,13 @@ breakdown by role show.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 from scipy.stats import chi2_contingency
 
 from analysis.cube import QUESTION_INDEX, Cube, code_index
-from analysis.summary import QuestionResult, one_decimal, question_result, wilson
+from analysis.summary import QuestionResult, one_decimal, question_result, round_exact, wilson
 from analysis.views import Filter, Grouping, InvalidFilter, QuestionSafety, group_mask, view_mask
 from survey.questionnaire import BY_ID, QUESTIONS, Question
 
@@ -59,6 +60,11 @@ class CrossTab:
     """Row percentages of those in the row who answered the column question, one decimal."""
     ci_low: np.ndarray
     ci_high: np.ndarray
+    """95% Wilson interval of each percentage, one decimal."""
+    ci_low_whole: np.ndarray
+    ci_high_whole: np.ndarray
+    """The same interval in whole points, rounded once from its exact value (36.52 -> 37), for
+    labels too small for decimals; never the one-decimal figure rounded again."""
     row_bases: np.ndarray
     """Those in each row who answered the column question."""
     chi_square: ChiSquare | None
@@ -103,12 +109,18 @@ def crosstab(cube: Cube, grouping: Grouping, view: Filter, row_id: str, column_i
     answer_rows = [k for k, i in enumerate(kept) if i < answers]
     return CrossTab(rows, columns, tuple(rows.stored_codes[i] for i in kept), columns.codes,
                     tuple(columns.stored_codes[j] for j in missing_kept), counts, missing,
-                    _one_decimal(shares), _one_decimal(low), _one_decimal(high), bases,
+                    _one_decimal(shares), _one_decimal(low), _one_decimal(high),
+                    _whole(low), _whole(high), bases,
                     _chi_square(counts[answer_rows]))
 
 
 def _one_decimal(values: np.ndarray) -> np.ndarray:
     return np.vectorize(one_decimal, otypes=[float])(values) if values.size else values
+
+
+def _whole(values: np.ndarray) -> np.ndarray:
+    return (np.vectorize(lambda v: round_exact(Fraction(float(v)), 0), otypes=[float])(values)
+            if values.size else values)
 
 
 def _chi_square(counts: np.ndarray) -> ChiSquare | None:

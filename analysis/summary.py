@@ -8,8 +8,10 @@ worked out together, in one vectorised call.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 import numpy as np
 
@@ -68,6 +70,23 @@ def one_decimal(value: float) -> float:
 
 
 _TENTH = Decimal("0.1")
+
+
+def round_exact(value: Fraction, places: int = 1) -> float:
+    """An exact value rounded once, halves away from zero (-27.05 -> -27.1, 36.5 -> 37).
+
+    For figures worked out from counts: ``Fraction(100 * count, base) - Fraction("33.3")`` is
+    the difference as it truly is, where the same sum in binary floating point can fall either
+    side of a half (6.25 - 33.3 is -27.049999... in floats)."""
+    scale = 10 ** places
+    scaled = abs(Fraction(value)) * scale
+    whole = math.floor(scaled + Fraction(1, 2))
+    return math.copysign(whole / scale, value) if whole else 0.0
+
+
+def decimal_fraction(value: float) -> Fraction:
+    """A published decimal (33.3) as the exact number it is written as, not its binary neighbour."""
+    return Fraction(repr(float(value)))
 
 
 def wilson(count, base) -> tuple[np.ndarray, np.ndarray]:

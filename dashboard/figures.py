@@ -169,8 +169,8 @@ def crosstab_figure(table: CrossTab) -> Figure:
     labels_y = [_row_label(table, i) for i in range(len(table.row_codes))]
     text = [[f"{p:.1f}%<br>({lo:.0f}–{hi:.0f})" if base else "–"
              for p, lo, hi in zip(row, low, high)]
-            for row, low, high, base in zip(table.percents, table.ci_low, table.ci_high,
-                                            table.row_bases)]
+            for row, low, high, base in zip(table.percents, table.ci_low_whole,
+                                            table.ci_high_whole, table.row_bases)]
     heatmap = {
         "type": "heatmap", "z": np.asarray(table.percents, dtype=float).tolist(),
         "x": labels_x, "y": labels_y, "text": text, "texttemplate": "%{text}",

@@ -281,3 +281,20 @@ def test_suppressed_view_gives_no_comparison():
     for c in comparisons:
         assert (c.uk_base, c.uk_percent, c.difference, c.difference_ci95, c.significant) == (
             None, None, None, None, None)
+
+
+@pytest.mark.parametrize("yes, base, us_percent, expected", [
+    # 923 of 2,000 is exactly 46.15%, written 46.2%: UK minus US 46 is exactly +0.15, a half,
+    # so +0.2 (in floats 46.15 - 46 is 0.1499999...).
+    (923, 2000, 46, 0.2),
+    # 1 of 16 is exactly 6.25%; minus 33.3 is exactly -27.05, so -27.1 (floats: -27.04999...).
+    (1, 16, 33.3, -27.1),
+    # 6 of 13 is 46.153846...%: +0.153846... is past no half, +0.2 either way.
+    (6, 13, 46, 0.2),
+])
+def test_difference_is_exact_from_the_counts_and_rounded_once_half_away_from_zero(
+        tmp_path, yes, base, us_percent, expected):
+    study = write_study(tmp_path, us_percent, 171)
+    specs = (people("sw", "y", yes, "y n n . n n") + people("sw", "y", base - yes, "n n n . n n"))
+    (c,) = compare(uk_summary(specs), study)
+    assert c.difference == expected

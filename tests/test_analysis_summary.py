@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from statistics import NormalDist
 
 import numpy as np
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 
 from analysis.cube import Cube
 from analysis.crosstab import CROSSTAB_QUESTIONS, breakdown, crosstab
-from analysis.summary import one_decimal, safety, summarise, wilson
+from analysis.summary import one_decimal, round_exact, safety, summarise, wilson
 from analysis.views import POOLED, Filter, grouping_for
 from survey.questionnaire import BY_ID, ROLE_CODES
 from tests.analysis_fixtures import frame, people
@@ -528,3 +529,26 @@ def test_breakdown_by_role_gives_each_groups_results():
     two = breakdown(cube, g, Filter(("social_worker", "team_manager")), "viewed_profile",
                     safety(cube, g, 5), 5)
     assert not two.suppressed and [r.answer("no").percent for r in two.results] == [37.5, 60.0]
+
+
+def test_crosstab_whole_point_intervals_are_rounded_once_from_the_exact_bound():
+    # 12 of 21: Wilson 95% interval 36.5466...% to 75.5300...% (by hand below). In whole points
+    # that is 37 to 76; the one-decimal 36.5 rounded again (half to even) would have said 36.
+    specs = people("sw", "y", 12, "y y n . n n") + people("sw", "y", 9, "y n n . n n")
+    cube = Cube.from_frame(frame(specs))
+    table = crosstab(cube, grouping_for(cube, ()), Filter(), "viewed_profile",
+                     "viewed_for_evidence", 10)
+    low, high = wilson_by_hand(12, 21)
+    assert 36.54 < low < 36.55 and 75.53 < high < 75.54
+    assert (table.ci_low[0, 0], table.ci_high[0, 0]) == (36.5, 75.5)
+    assert table.ci_low_whole[0, 0] == 37 and table.ci_high_whole[0, 0] == 76
+
+
+@pytest.mark.parametrize("value, places, expected", [
+    (Fraction(2705, 100), 1, 27.1), (Fraction(-2705, 100), 1, -27.1), (Fraction(73, 2), 0, 37.0),
+    (Fraction(-73, 2), 0, -37.0), (Fraction(-1, 100), 1, 0.0), (Fraction(1, 3), 1, 0.3),
+    (Fraction(-3649, 100), 0, -36.0),
+])
+def test_round_exact_rounds_halves_away_from_zero_once(value, places, expected):
+    assert round_exact(value, places) == expected
+    assert math.copysign(1, round_exact(value, places)) == math.copysign(1, expected)
