@@ -16,8 +16,14 @@ from fractions import Fraction
 import numpy as np
 
 from analysis.cube import MARGIN_OFFSETS, Cube, code_index
-from analysis.views import Filter, Grouping, QuestionSafety, question_safety, view_totals
-from survey.questionnaire import BY_ID, MISSING_CODES, QUESTIONS, Question
+from analysis.views import (Filter, Grouping, QuestionSafety, counts_blank_atom, question_safety,
+                            view_totals)
+from survey.questionnaire import BY_ID, MISSING_CODES, NO_ANSWER, QUESTIONS, Question
+
+
+LOW_BASE = 50
+"""A figure on fewer answers than this is marked "low base": its interval is wide and it moves
+with every release, as survey publishers mark bases below 50."""
 
 
 @dataclass(frozen=True)
@@ -42,14 +48,25 @@ class QuestionResult:
     def answer(self, code: str) -> AnswerResult | None:
         return next((a for a in self.answers if a.code == code), None)
 
+    @property
+    def low_base(self) -> bool:
+        """Shown, but on fewer than :data:`LOW_BASE` answers: marked as a low base."""
+        return not self.suppressed and self.base < LOW_BASE
+
 
 @dataclass(frozen=True)
 class Summary:
     view: Filter
     responses: int
-    """Respondents in the view (those who answered question 2, within the chosen roles)."""
+    """Respondents in the view: within the chosen roles, those who answered question 2; in the
+    view of no filter (when :attr:`everyone`), everyone published."""
     suppressed: bool
     questions: tuple[QuestionResult, ...]
+    everyone: bool = False
+    """The view counts those who left question 2 blank too (the view of no filter)."""
+    blank_q2: int = 0
+    """Of :attr:`responses`, those who left question 2 blank (0 unless :attr:`everyone`); the
+    role chart, which never counts them, is of the others."""
 
     def question(self, question_id: str) -> QuestionResult:
         return next(q for q in self.questions if q.question.id == question_id)
@@ -126,10 +143,6 @@ def question_result(question: Question, counts, min_cell_size: int, *,
                           missing.get(MISSING_CODES[1], 0), suppressed, answers)
 
 
-def _small(n: int, min_cell_size: int) -> bool:
-    return 0 < n < min_cell_size
-
-
 def safety(cube: Cube, grouping: Grouping, min_cell_size: int) -> dict[str, QuestionSafety]:
     return question_safety(cube, grouping, min_cell_size)
 
@@ -147,12 +160,15 @@ def summarise(cube: Cube, grouping: Grouping, view: Filter, min_cell_size: int,
     """
     view = grouping.resolve(view)
     safe = safe if safe is not None else safety(cube, grouping, min_cell_size)
-    totals = view_totals(cube, grouping, view).tolist()
+    everyone = counts_blank_atom(view, safe)
+    totals = view_totals(cube, grouping, view, everyone).tolist()
     counts = {q.id: totals[start:start + len(q.stored_codes)]
               for q, start in zip(QUESTIONS, MARGIN_OFFSETS.tolist())}
     groups = view.roles or grouping.groups
-    role_codes = counts.pop("role")
-    responses = sum(role_codes)
+    responses = sum(counts.pop("role"))
+    blank_q2 = counts["uses_social_media"][code_index("uses_social_media", NO_ANSWER)]
+    role_codes = (view_totals(cube, grouping, view).tolist()[:len(BY_ID["role"].stored_codes)]
+                  if blank_q2 else totals[:len(BY_ID["role"].stored_codes)])
     by_group = [sum(role_codes[code_index("role", code)] for code in grouping.role_codes((group,)))
                 for group in groups]
     answered = [counts[q.id][: len(q.codes)] for q in _ANSWERED_QUESTIONS]
@@ -163,7 +179,7 @@ def summarise(cube: Cube, grouping: Grouping, view: Filter, min_cell_size: int,
                for q, i in zip(_ANSWERED_QUESTIONS, intervals)}
     results["role"] = _role_result(groups, grouping, by_group, min_cell_size, role_intervals)
     return Summary(view, responses, responses < min_cell_size,
-                   tuple(results[q.id] for q in QUESTIONS))
+                   tuple(results[q.id] for q in QUESTIONS), everyone, blank_q2)
 
 
 _ANSWERED_QUESTIONS = tuple(q for q in QUESTIONS if q.id != "role")

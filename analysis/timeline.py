@@ -23,6 +23,8 @@ from analysis.cube import Cube, code_index
 from analysis.views import Grouping
 from survey.questionnaire import NO_ANSWER
 
+SURVEY_ZONE = "Europe/London"
+"""The time zone of the survey's days."""
 Z95 = 1.959963984540054
 TARGET_MARGIN = 5.0
 
@@ -49,6 +51,7 @@ class GroupPrecision:
 @dataclass(frozen=True)
 class Timeline:
     days: pd.DatetimeIndex
+    """Days in :data:`SURVEY_ZONE` (midnight, without a zone)."""
     daily: np.ndarray
     cumulative: np.ndarray
     margin: np.ndarray
@@ -63,12 +66,15 @@ class Timeline:
 
 
 def timeline(cube: Cube, grouping: Grouping, groups: tuple[str, ...] = (),
-             social_media: str | None = None, now: datetime | None = None) -> Timeline:
+             social_media: str | None = None, now: datetime | None = None,
+             everyone: bool = False) -> Timeline:
     """Published responses of the chosen role groups (all when empty) and answer to question 2
     (either when None) by day of their release, and every group's precision.
 
-    Counts only those who answered question 2, as every other public view does (see
-    :mod:`analysis.views`): counting the others here would tell their role groups apart.
+    Counts those who answered question 2, as every other public view does (see
+    :mod:`analysis.views`), and, when ``everyone`` and no filter is set, those who left it
+    blank too, as the summary of no filter does. Days are days in the UK (Europe/London), the
+    survey's own: a release at 00:45 on 28 October UK time is on 28 October.
     """
     now = now or datetime.now(timezone.utc)
     if len(cube.hours):
@@ -76,6 +82,8 @@ def timeline(cube: Cube, grouping: Grouping, groups: tuple[str, ...] = (),
     else:
         hours_all = roles = answers = np.zeros(0, np.int64)
     public = answers != code_index("uses_social_media", NO_ANSWER)
+    if everyone and not groups and not social_media:
+        public[:] = True
     chosen = public.copy()
     if groups:
         chosen &= np.isin(roles, [code_index("role", r) for r in grouping.role_codes(groups)])
@@ -86,12 +94,14 @@ def timeline(cube: Cube, grouping: Grouping, groups: tuple[str, ...] = (),
     last_hour = int(counts[hours >= this_hour - 1].sum())
     last_day = int(counts[hours >= this_hour - 24].sum())
     if len(hours):
-        stamps = pd.to_datetime(hours * 3600, unit="s", utc=True).floor("D")
+        # The UK's offset from UTC is whole hours, so each hour falls in one UK day.
+        stamps = (pd.to_datetime(hours * 3600, unit="s", utc=True).tz_convert(SURVEY_ZONE)
+                  .tz_localize(None).floor("D"))
         daily = pd.Series(counts, index=stamps).groupby(level=0).sum()
         daily = daily.reindex(pd.date_range(daily.index.min(), daily.index.max(), freq="D"),
                               fill_value=0)
     else:
-        daily = pd.Series([], dtype=np.int64, index=pd.DatetimeIndex([], tz="UTC"))
+        daily = pd.Series([], dtype=np.int64, index=pd.DatetimeIndex([]))
     cumulative = daily.cumsum().to_numpy()
     margin = np.array([margin_of_error(int(n)) or np.nan for n in cumulative])
     since = max(now - cube.last_published, timedelta(0)) if cube.last_published else None

@@ -10,8 +10,11 @@ minimum. So in every release every atom and each of those groups within it holds
 the minimum, every view is a union of atoms, and no difference of views (or of releases) can
 isolate fewer than the minimum. Which roles are pooled is the release's (:class:`Grouping`).
 
-Respondents who left question 2 blank are left out of every chart: "either" minus "yes" minus
-"no" would otherwise be them. They are counted in the response total.
+Those who left question 2 blank are one atom more, whatever their role (:mod:`analysis.releases`
+keeps it to the same rule). A view of every role and everyone (no filter at all) counts them: it is
+then a union of every atom, and "either" minus "yes" minus "no" is that atom. Any other view leaves
+them out, since a role group or an answer to question 2 would split their atom: its figures are of
+those who answered question 2. The role chart never counts them (it would split them by role).
 
 :func:`question_safety` checks, per question, that every atom holds 0 or at least the minimum
 answering it. A release made under this rule always passes; the check stays as a second line,
@@ -119,8 +122,23 @@ def grouping_for(cube: Cube, pooled: frozenset[str] | tuple[str, ...]) -> Groupi
     return Grouping(separate, pooled_codes, sizes[POOLED], True, sizes)
 
 
-def view_mask(cube: Cube, grouping: Grouping, view: Filter) -> np.ndarray:
-    """Cells counted by a (resolved) view."""
+def counts_everyone(view: Filter) -> bool:
+    """Whether a (resolved) view is of every role and everyone: the one view that may count
+    those who left question 2 blank (see the module's docstring)."""
+    return not view.roles and not view.social_media
+
+
+def counts_blank_atom(view: Filter, safety: dict[str, "QuestionSafety"]) -> bool:
+    """Whether a (resolved) view counts those who left question 2 blank: the view of no filter,
+    when their atom keeps the minimum for every question shown (it always does in a release)."""
+    return counts_everyone(view) and all(s.blank_atom for q, s in safety.items() if q != "role")
+
+
+def view_mask(cube: Cube, grouping: Grouping, view: Filter, everyone: bool = False) -> np.ndarray:
+    """Cells counted by a (resolved) view; ``everyone`` (for a view of no filter only) counts
+    those who left question 2 blank as well."""
+    if everyone and counts_everyone(view):
+        return np.ones(len(cube.cells), dtype=bool)
     mask = public_mask(cube)
     if view.roles:
         mask &= _role_lookup(grouping.role_codes(view.roles))[cube.cells[:, _ROLE]]
@@ -129,13 +147,14 @@ def view_mask(cube: Cube, grouping: Grouping, view: Filter) -> np.ndarray:
     return mask
 
 
-def view_totals(cube: Cube, grouping: Grouping, view: Filter) -> np.ndarray:
+def view_totals(cube: Cube, grouping: Grouping, view: Filter, everyone: bool = False) -> np.ndarray:
     """Responses per answer to every question among those a (resolved) view counts, laid out as
     the last axis of :attr:`analysis.cube.Cube.margins`: the same numbers as counting the cells
     of :func:`view_mask`, from a few hundred sums rather than every cell."""
     roles = _role_lookup(grouping.role_codes(view.roles)) if view.roles else slice(None)
     answers = np.ones(len(BY_ID["uses_social_media"].stored_codes), dtype=bool)
-    answers[code_index("uses_social_media", NO_ANSWER)] = False
+    if not (everyone and counts_everyone(view)):
+        answers[code_index("uses_social_media", NO_ANSWER)] = False
     if view.social_media:
         answers[:] = False
         answers[code_index("uses_social_media", view.social_media)] = True
@@ -171,6 +190,9 @@ class QuestionSafety:
     split: frozenset[str] | None = None
     """Groups both of whose atoms have 0 or at least the minimum answering: social-media views
     of these groups alone may show it (None: every group, as when ``by_social_media``)."""
+    blank_atom: bool = True
+    """Those who left question 2 blank have 0 or at least the minimum answering it: the view of
+    no filter may count them."""
 
     def allows(self, view: Filter, grouping: Grouping) -> bool:
         groups = view.roles or grouping.groups
@@ -198,6 +220,7 @@ def question_safety(cube: Cube, grouping: Grouping, min_cell_size: int) -> dict[
         cell_answer[sm == code_index("uses_social_media", value)] = index
     public = (cell_group >= 0) & (cell_answer >= 0)
     slot = (cell_group * 2 + cell_answer)[public]
+    blank = sm == code_index("uses_social_media", NO_ANSWER)
     safety = {}
     for qid, column in QUESTION_INDEX.items():
         answered = cube.cells[public, column] < len(BY_ID[qid].codes)
@@ -207,5 +230,10 @@ def question_safety(cube: Cube, grouping: Grouping, min_cell_size: int) -> dict[
         by_group = table.sum(axis=1)
         fine = frozenset(g for g, n in zip(groups, by_group) if n == 0 or n >= min_cell_size)
         split = frozenset(g for g, atoms in zip(groups, ok) if atoms.all())
-        safety[qid] = QuestionSafety(bool(ok.all()), fine, split)
+        in_blank_atom = int(cube.counts[blank & (cube.cells[:, column]
+                                                 < len(BY_ID[qid].codes))].sum())
+        if qid == "uses_social_media":  # the atom itself
+            in_blank_atom = int(cube.counts[blank].sum())
+        safety[qid] = QuestionSafety(bool(ok.all()), fine, split,
+                                     in_blank_atom == 0 or in_blank_atom >= min_cell_size)
     return safety

@@ -18,7 +18,8 @@ from dashboard.openapi import document
 
 ALLOWED = {"role", "social_media"}
 CSV_COLUMNS = ("question_id", "question_number", "question_text", "suppressed", "base",
-               "answer_code", "answer_label", "count", "percent", "ci95_low", "ci95_high")
+               "base_description", "no_answer", "not_asked", "low_base", "answer_code",
+               "answer_label", "count", "percent", "ci95_low", "ci95_high")
 
 blueprint = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
@@ -75,8 +76,10 @@ def summary_csv_text(payload: dict) -> str:
             ci = answer.get("ci95") or (None, None)
             writer.writerow([safe_text(v) for v in (
                 *fixed, question["id"], question["number"], question["text"],
-                question["suppressed"], question["base"], answer["code"], answer["label"],
-                answer.get("count"), answer.get("percent"), ci[0], ci[1])])
+                question["suppressed"], question["base"], question.get("base_description"),
+                question.get("no_answer"), question.get("not_asked"), question.get("low_base"),
+                answer["code"], answer["label"], answer.get("count"), answer.get("percent"),
+                ci[0], ci[1])])
     return buffer.getvalue()
 
 

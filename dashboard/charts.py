@@ -19,10 +19,13 @@ from typing import Any, Callable, Mapping
 
 from analysis.benchmark import compare
 from analysis.crosstab import CROSSTAB_QUESTIONS, Breakdown, CrossTab, breakdown, crosstab
-from analysis.serialise import comparison_dict
+from analysis import statements
+from analysis.serialise import ROLE_NO_ANSWER, comparison_dict
+from analysis.statements import base_words
+from analysis.summary import QuestionResult
 from analysis.timeline import Timeline, timeline
-from analysis.views import InvalidFilter
-from dashboard import query
+from analysis.views import Filter, InvalidFilter, counts_blank_atom
+from dashboard import query, wording
 from dashboard.context import View
 from dashboard.figures import (Figure, breakdown_figure, comparison_figure, crosstab_figure,
                                describe_breakdown, describe_chi_square, describe_comparisons,
@@ -67,15 +70,45 @@ class Chart:
             return None if result.suppressed else result.base
         return view.summary.responses if not view.summary.suppressed else None
 
+    def base_words(self, view: View) -> str | None:
+        """Who the percentages of a question's chart are of, in words (None for other charts,
+        or when suppressed)."""
+        if self.id not in BY_ID or view.summary.question(self.id).suppressed:
+            return None
+        result = view.summary.question(self.id)
+        return wording.base(result.base, view.summary.everyone and self.id != "role",
+                            result.low_base)
 
 
 def question_notes(question: Question, percentages: str) -> list[str]:
     """The notes every chart of one question carries: its wording, what the percentages are of,
-    and when it was asked."""
+    when it was asked, what the intervals are and how the figures are rounded."""
     notes = [f"Question {question.number}: {question.text}", percentages]
     if question.asked_when:
         notes.append("Asked only of those aware of the guidance (question 5 yes).")
-    return notes
+    return [*notes, statements.INTERVALS, statements.ROUNDING]
+
+
+def base_note(result: QuestionResult, everyone: bool) -> str:
+    """What a question chart's percentages are of, and its non-response."""
+    if result.suppressed:
+        return "Percentages of those who answered."
+    text = f"Percentages of those who answered: {base_words(result.base, everyone)}."
+    if result.question.id != "role":
+        text += f" No answer: {result.no_answer:,}."
+    if result.question.asked_when:
+        text += f" Not asked: {result.not_asked:,}."
+    return text
+
+
+def _missing(question: Question, result: QuestionResult | None) -> dict[str, Any]:
+    """A question's non-response, as columns of its rows (question 1's is pooled: None)."""
+    if question.id == "role":
+        return {"no_answer": None}
+    missing = {"no_answer": None if result is None else result.no_answer}
+    if question.asked_when:
+        missing["not_asked"] = None if result is None else result.not_asked
+    return missing
 
 def _question_chart(question_id: str) -> Chart:
     question = BY_ID[question_id]
@@ -84,25 +117,36 @@ def _question_chart(question_id: str) -> Chart:
         result = view.summary.question(question_id)
         if result.suppressed:
             return [{"question": question.number, "answer": a.label, "count": None,
-                     "percent": None, "ci95_low": None, "ci95_high": None, "base": None}
+                     "percent": None, "ci95_low": None, "ci95_high": None, "base": None,
+                     **_missing(question, None), "low_base": None, "suppressed": True}
                     for a in question.answers] if question_id != "role" else []
         return [{"question": question.number, "answer": a.label, "count": a.count,
                  "percent": a.percent, "ci95_low": a.ci95[0], "ci95_high": a.ci95[1],
-                 "base": result.base} for a in result.answers]
+                 "base": result.base, **_missing(question, result),
+                 "low_base": result.low_base, "suppressed": False} for a in result.answers]
 
     def notes(view: View) -> list[str]:
         result = view.summary.question(question_id)
-        notes = question_notes(question, "Percentages of those who answered; 95% Wilson "
-                                         "intervals.")
+        everyone = view.summary.everyone and question_id != "role"
+        notes = question_notes(question, base_note(result, everyone))
+        if question_id == "role":
+            notes.append(ROLE_NO_ANSWER)
+            if view.summary.blank_q2:
+                notes.append(f"Not in this chart: {view.summary.blank_q2:,} who left question 2 "
+                             "blank, counted in the other charts of this view but never split "
+                             "by role.")
         if result.suppressed:
             notes.append(f"{suppressed_text(result, view.min_cell_size)}.")
+        elif result.low_base:
+            notes.append(statements.LOW_BASE_NOTE)
         return notes
 
     return Chart(
         id=question_id, title=f"Q{question.number}. {question.short_title}",
-        figure=lambda view: question_figure(view.summary.question(question_id), view.min_cell_size),
+        figure=lambda view: question_figure(view.summary.question(question_id),
+                                            view.min_cell_size, view.summary.everyone),
         describe=lambda view: describe_question(view.summary.question(question_id),
-                                                view.min_cell_size),
+                                                view.min_cell_size, view.summary.everyone),
         rows=rows, notes=notes)
 
 
@@ -113,11 +157,13 @@ def _comparison_rows(view: View) -> list[dict[str, Any]]:
 COMPARISON = Chart(
     id="uk-and-us", title="UK and US: looking at service users' profiles",
     figure=lambda view: comparison_figure(compare(view.summary, view.study), view.study),
-    describe=lambda view: describe_comparisons(compare(view.summary, view.study)),
+    describe=lambda view: describe_comparisons(compare(view.summary, view.study), view.study),
     rows=_comparison_rows,
     notes=lambda view: ["None of the wordings is identical; each row's note says how they differ.",
                         f"US figures: n = {view.study.n} (whole sample); hollow markers are "
-                        "approximate in the source.", view.study.caveat],
+                        "approximate in the source.", statements.APPROXIMATE,
+                        statements.US_WORDING, statements.MULTIPLE_TESTING,
+                        statements.INTERVALS, statements.ROUNDING, view.study.caveat],
     uses_benchmark=True)
 
 CHARTS: dict[str, Chart] = {q.id: _question_chart(q.id) for q in QUESTIONS}
@@ -174,15 +220,26 @@ def _question_title(question_id: str) -> str:
     return f"Q{question.number} {question.short_title}"
 
 
+def crosstab_of(view: View, row_id: str, column_id: str) -> CrossTab:
+    """The cross-tab the Explore page and its chart show: everyone in the view's roles, whatever
+    the social-media filter (with no role chosen, those who left question 2 blank too)."""
+    snapshot, roles = view.snapshot, Filter(view.summary.view.roles)
+    return crosstab(snapshot.cube, snapshot.grouping, roles, row_id, column_id,
+                    view.min_cell_size, everyone=counts_blank_atom(roles, snapshot.safety))
+
+
+def timeline_of(view: View) -> Timeline:
+    """The Live page's timeline of the view, counted as its summary counts."""
+    snapshot, chosen = view.snapshot, view.summary.view
+    return timeline(snapshot.cube, snapshot.grouping, chosen.roles, chosen.social_media,
+                    everyone=view.summary.everyone)
+
+
 def _crosstab_chart(choices: dict[str, str]) -> Chart:
     row_id, column_id = choices["rows"], choices["columns"]
     rows_q, columns_q = BY_ID[row_id], BY_ID[column_id]
 
-    def table(view: View) -> CrossTab:
-        snapshot = view.snapshot
-        return crosstab(snapshot.cube, snapshot.grouping, view.summary.view, row_id, column_id,
-                        view.min_cell_size)
-    table = _per_view(table)
+    table = _per_view(lambda view: crosstab_of(view, row_id, column_id))
 
     def rows(view: View) -> list[dict[str, Any]]:
         shown = table(view)
@@ -209,8 +266,10 @@ def _crosstab_chart(choices: dict[str, str]) -> Chart:
                  f"Row percentages of those in each row who answered question {columns_q.number};"
                  " 95% Wilson intervals. Those who left it blank (or were not asked it) are "
                  "counted beside each row, outside the percentages.",
-                 "Everyone in the chosen roles, whatever their answer to question 2; every row "
-                 "and column adds up to the summary's figures for these roles."]
+                 "Everyone in the chosen roles, whatever their answer to question 2 (with no "
+                 "role chosen, those who left it blank too); every row and column adds up to "
+                 "the summary's figures for these roles.",
+                 statements.INTERVALS, statements.ROUNDING]
         if not shown.total:
             notes.append("No responses published for these roles yet.")
         else:
@@ -255,8 +314,8 @@ def _by_role_chart(choices: dict[str, str]) -> Chart:
 
     def notes(view: View) -> list[str]:
         result = split(view)
-        notes = question_notes(question, "Percentages of those in each role group who answered; "
-                                         "95% Wilson intervals.")
+        notes = question_notes(question, "Percentages of those in each role group who answered "
+                                         "this question and question 2.")
         if result.suppressed:
             notes.append(f"Not shown by role: a role group has fewer than {view.min_cell_size} "
                          "published answers.")
@@ -278,10 +337,7 @@ def _by_role_chart(choices: dict[str, str]) -> Chart:
 
 
 def _timeline_chart(_choices: dict[str, str]) -> Chart:
-    def line(view: View) -> Timeline:
-        snapshot, chosen = view.snapshot, view.summary.view
-        return timeline(snapshot.cube, snapshot.grouping, chosen.roles, chosen.social_media)
-    line = _per_view(line)
+    line = _per_view(timeline_of)
 
     def rows(view: View) -> list[dict[str, Any]]:
         shown = line(view)
@@ -300,8 +356,8 @@ def _timeline_chart(_choices: dict[str, str]) -> Chart:
         rows=rows, n=n, page="/live",
         notes=lambda view: [
             "Responses published by the end of each day (the day of the release that "
-            "published them, not of their arrival): those who answered question 2, as in "
-            "every chart.",
+            "published them, not of their arrival), counted as the other charts of the same "
+            "view count them. " + statements.DAYS,
             "Margin of error at 95% for a result near 50% (points), for the responses so far."])
 
 
@@ -356,10 +412,15 @@ def payload(chart: Chart, view: View, search: str) -> dict[str, Any]:
         "title": chart.title,
         "version": view.snapshot.version,
         "as_of": view.snapshot.as_of.isoformat(timespec="seconds"),
-        "filters": {"role": list(chosen.roles), "social_media": chosen.social_media},
+        "filters": {"role": list(chosen.roles),
+                    "social_media": chosen.social_media if chart.by_social_media else None},
+        **({"filters_not_applied": ["social_media"]}
+           if chosen.social_media and not chart.by_social_media else {}),
         **({"choices": dict(chart.choices)} if chart.choices else {}),
         "filters_text": filters_in_words(view, chart),
         "n": chart.base(view),
+        "base_text": chart.base_words(view),
+        "caveat": statements.INTERVALS,
         "demo_data": view.snapshot.is_demo,
         "min_cell_size": view.min_cell_size,
         "figure": chart.figure(view),

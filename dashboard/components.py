@@ -8,7 +8,9 @@ from __future__ import annotations
 import functools
 import re
 
+from analysis.serialise import ROLE_NO_ANSWER
 from analysis.summary import QuestionResult
+from dashboard import wording
 from dashboard.figures import Figure
 from dashboard.markup import Markup, dcc, html
 
@@ -31,14 +33,18 @@ def graph(figure: Figure, name: str, *, graph_id: str | None = None) -> Markup:
         className="chart")
 
 
-def numbers_table(result: QuestionResult) -> Markup:
+def numbers_table(result: QuestionResult, everyone: bool = False) -> Markup:
+    """A question's numbers as a table, with its base and non-response; ``everyone``: the view
+    of no filter, whose bases count those who left question 2 blank."""
     if result.suppressed:
         return html.P("Not shown: too few responses in this view.")
-    rows = [html.Tr([html.Td(a.label), html.Td(str(a.count)), html.Td(f"{a.percent:.1f}%"),
+    rows = [html.Tr([html.Td(a.label), html.Td(f"{a.count:,}"), html.Td(f"{a.percent:.1f}%"),
                      html.Td(f"{a.ci95[0]:.1f}% to {a.ci95[1]:.1f}%")]) for a in result.answers]
-    footer = [f"Base: {result.base} who answered. No answer: {result.no_answer}."]
+    is_role = result.question.id == "role"
+    footer = [wording.base(result.base, everyone and not is_role, result.low_base) + ". "
+              + (ROLE_NO_ANSWER if is_role else f"No answer: {result.no_answer:,}.")]
     if result.question.asked_when:
-        footer.append(f" Not asked (question 5 not yes): {result.not_asked}.")
+        footer.append(f" Not asked (question 5 not yes): {result.not_asked:,}.")
     return html.Div([
         html.Table([_NUMBERS_HEADER, html.Tbody(rows)], className="numbers"),
         html.P(footer, className="base-note"),

@@ -21,7 +21,7 @@ from xml.sax.saxutils import escape
 from flask import Blueprint, Flask, Response, abort, jsonify, request
 
 from analysis.views import InvalidFilter
-from dashboard import caching, charts, images, query
+from dashboard import caching, charts, images, query, wording
 from dashboard.api import filter_from_request
 from dashboard.context import View, current_view, services
 
@@ -72,11 +72,10 @@ def number_lines(payload: dict[str, Any]) -> list[str]:
             uk = ("UK not shown (too few responses)" if row["uk_percent"] is None else
                   f"UK {row['uk_percent']:.1f}% (95% interval {row['uk_ci95'][0]:.1f}% to "
                   f"{row['uk_ci95'][1]:.1f}%, n = {row['uk_base']:,})")
-            us = (f"US {row['display']}{' (approximate)' if row['approximate'] else ''}, "
-                  f"n = {row['n']}")
-            difference = ("" if row["difference"] is None else
-                          f"; difference {row['difference']:+.1f} points "
-                          f"({row['difference_ci95'][0]:+.1f} to {row['difference_ci95'][1]:+.1f})")
+            us = f"US {wording.us_figure(row)}, n = {row['n']}"
+            difference = wording.difference(row)
+            difference = "" if difference is None else (
+                f"; difference {difference}; {wording.verdict(row)}")
             lines.append(f"{question} vs US {row['scenario']}: {uk}; {us}{difference}")
     return lines
 

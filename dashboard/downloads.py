@@ -1,5 +1,11 @@
 """A chart's numbers as CSV and XLSX files: aggregates only, with notes and sources.
 
+The CSV is tidy and loads as it is (``pandas.read_csv(url)``): one header row, then one row per
+figure, each with its base, non-response, interval and flags as columns, and the filter, the
+time of the data and whether it is demo data as the last columns. Notes and sources are in the
+JSON download and on the workbook's second sheet, "About". File names say the chart, its
+choices, the filter and the day of the data.
+
 Text that a spreadsheet would run as a formula (starting with =, +, -, @, a tab or a carriage
 return) is written so that it stays text: in CSV with a leading apostrophe, in XLSX as a string
 cell. Numbers stay numbers.
@@ -56,14 +62,38 @@ def _columns(rows: list[dict[str, Any]]) -> list[str]:
     return columns
 
 
+def data_rows(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of the CSV and of the workbook's data sheet: the payload's flat rows, each with
+    the filter, the time of the data and the demo flag."""
+    context = {"filters": payload["filters_text"], "data_as_of": payload["as_of"],
+               "demo_data": bool(payload.get("demo_data"))}
+    return [{**row, **context} for row in flat_rows(payload)]
+
+
+def file_stem(payload: dict[str, Any]) -> str:
+    """``survey-crosstab-aware_of_guidance-by-viewed_for_evidence-social_worker-uses-social-media-2018-11-28``:
+    the chart, its choices, the filter (as applied) and the day of the data."""
+    parts = ["survey", payload["chart"]]
+    choices = payload.get("choices", {})
+    if "rows" in choices:
+        parts += [choices["rows"], "by", choices["columns"]]
+    else:
+        parts += choices.values()
+    filters = payload["filters"]
+    parts.append("+".join(filters["role"]) or "all-roles")
+    social = {"yes": "uses-social-media", "no": "no-social-media"}.get(filters["social_media"])
+    if social:
+        parts.append(social)
+    parts.append(payload["as_of"][:10])
+    return "-".join(parts)
+
+
 def to_csv(payload: dict[str, Any]) -> bytes:
-    """Lines starting with ``#`` describe the data (``pandas.read_csv(..., comment="#")``
-    skips them); then one header row and one row per answer or comparison."""
+    """One header row, then one row per answer, comparison or cell (see the module's
+    docstring); UTF-8 with a byte-order mark, for spreadsheets."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    for key, value in _about(payload):
-        buffer.write(f"# {key}: {value}\r\n")
-    rows = flat_rows(payload)
+    rows = data_rows(payload)
     columns = _columns(rows)
     writer.writerow(columns)
     for row in rows:
@@ -78,7 +108,7 @@ def to_xlsx(payload: dict[str, Any]) -> bytes:
     book = Workbook()
     data = book.active
     data.title = "Data"
-    rows = flat_rows(payload)
+    rows = data_rows(payload)
     columns = _columns(rows)
     data.append(columns)
     for row in rows:

@@ -137,8 +137,7 @@ def _timeline_drawing(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _render(payload: dict[str, Any], fmt: str, *, frozen_chart: bool, image_key: tuple) -> Response:
-    stamp = payload["as_of"][:10]
-    filename = f"survey-{payload['chart']}-{stamp}"
+    filename = downloads.file_stem(payload)
     if fmt == "html":
         settings = services().settings
         body = render_template("embed.html", payload=payload, frozen=frozen_chart,

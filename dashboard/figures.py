@@ -17,9 +17,13 @@ from typing import Any, Sequence
 import numpy as np
 
 from analysis.benchmark import Comparison, Study
-from analysis.crosstab import Breakdown, CrossTab
+from analysis.crosstab import (FISHER, MIN_EXPECTED, MONTE_CARLO_TABLES, PEARSON, Breakdown,
+                               CrossTab)
+from analysis.serialise import comparison_dict
+from analysis.statements import base_words
 from analysis.summary import QuestionResult
 from analysis.timeline import Timeline
+from dashboard import wording
 
 Figure = dict[str, Any]
 """A plotly figure as plain data: ``{"data": [...], "layout": {...}}``."""
@@ -71,8 +75,9 @@ def suppressed_figure(title: str, text: str, height: int = 200) -> Figure:
     return {"data": [], "layout": layout}
 
 
-def question_figure(result: QuestionResult, min_cell_size: int) -> Figure:
-    """Percentages of those who answered, with 95% intervals, one bar per answer."""
+def question_figure(result: QuestionResult, min_cell_size: int, everyone: bool = False) -> Figure:
+    """Percentages of those who answered, with 95% intervals, one bar per answer; ``everyone``:
+    the base counts those who left question 2 blank (the view of no filter)."""
     question = result.question
     title = f"Q{question.number}. {question.short_title}"
     if result.suppressed:
@@ -89,7 +94,8 @@ def question_figure(result: QuestionResult, min_cell_size: int) -> Figure:
                           "%{customdata[1]:.1f}% to %{customdata[2]:.1f}%<extra></extra>"),
     }
     layout = _layout(title, 80 + 34 * len(answers))
-    layout["annotations"] = [{"text": f"Base: {result.base} who answered", "showarrow": False,
+    layout["annotations"] = [{"text": wording.base(result.base, everyone and question.id != "role",
+                                                  result.low_base), "showarrow": False,
                               "x": 1, "xref": "paper", "xanchor": "right", "y": -0.02,
                               "yref": "paper", "yanchor": "top", "yshift": -18,
                               "font": {"size": 11, "color": "#555"}}]
@@ -97,7 +103,8 @@ def question_figure(result: QuestionResult, min_cell_size: int) -> Figure:
 
 
 def comparison_figure(comparisons: Sequence[Comparison], study: Study) -> Figure:
-    """UK and US percentages side by side, each with its 95% interval, one row per pairing."""
+    """UK and US percentages side by side, each with its 95% interval, one row per pairing (an
+    approximate US figure's over the range its wording allows)."""
     labels = [f"{'Q3 ever looked' if c.uk_question == 'viewed_profile' else 'Q4 for evidence'}"
               f" · US: {c.figure.scenario}" for c in comparisons]
     shown = [c for c in comparisons if c.uk_percent is not None]
@@ -115,7 +122,7 @@ def comparison_figure(comparisons: Sequence[Comparison], study: Study) -> Figure
         "marker": {"color": US, "size": 12, "symbol": ["diamond-open" if c.figure.approximate
                                                        else "diamond" for c in comparisons]},
         "error_x": _error_bars(us_percents, [c.us_ci95 for c in comparisons], US),
-        "customdata": [c.figure.display for c in comparisons],
+        "customdata": [wording.us_figure(comparison_dict(c, study)) for c in comparisons],
         "hovertemplate": "US: %{customdata}<extra></extra>"}
     layout = _layout("UK (this survey) and US (Sage et al. 2017), 95% intervals",
                      110 + 56 * len(comparisons),
@@ -124,7 +131,7 @@ def comparison_figure(comparisons: Sequence[Comparison], study: Study) -> Figure
     return {"data": [uk, us], "layout": layout}
 
 
-def describe_question(result: QuestionResult, min_cell_size: int) -> str:
+def describe_question(result: QuestionResult, min_cell_size: int, everyone: bool = False) -> str:
     """The chart's numbers in words, for screen readers and for anyone who prefers text."""
     question = result.question
     if result.suppressed:
@@ -132,20 +139,24 @@ def describe_question(result: QuestionResult, min_cell_size: int) -> str:
                 f"{suppressed_text(result, min_cell_size)}.")
     parts = "; ".join(f"{a.label} {a.percent:.1f}% ({a.count}, 95% interval {a.ci95[0]:.1f}% "
                       f"to {a.ci95[1]:.1f}%)" for a in result.answers)
-    return f"Question {question.number}, {question.text} Of {result.base} who answered: {parts}."
+    base = base_words(result.base, everyone and question.id != "role")
+    low = " (low base)" if result.low_base else ""
+    return f"Question {question.number}, {question.text} Of {base}{low}: {parts}."
 
 
-def describe_comparisons(comparisons: Sequence[Comparison]) -> str:
+def describe_comparisons(comparisons: Sequence[Comparison], study: Study) -> str:
     """The comparison chart in words."""
     parts = []
     for c in comparisons:
+        row = comparison_dict(c, study)
         uk_question = "question 3" if c.uk_question == "viewed_profile" else "question 4"
-        us = f"US {c.figure.display} had searched {c.figure.scenario}"
+        us = f"US {wording.us_figure(row)} had searched {c.figure.scenario}"
         if c.uk_percent is None:
             parts.append(f"UK {uk_question}: not shown (too few responses); {us}.")
         else:
             parts.append(f"UK {uk_question}: {c.uk_percent:.1f}% (95% interval {c.uk_ci95[0]:.1f}% "
-                         f"to {c.uk_ci95[1]:.1f}%); {us}; difference {c.difference:+.1f} points.")
+                         f"to {c.uk_ci95[1]:.1f}%); {us}; difference {wording.difference(row)}; "
+                         f"{wording.verdict(row)}.")
     return " ".join(parts)
 
 
@@ -248,15 +259,40 @@ def timeline_figure(line: Timeline) -> Figure:
     ], "layout": layout}
 
 
+def p_text(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
 def describe_chi_square(table: CrossTab) -> str:
-    test = table.chi_square
+    """The test of independence in words: which test, of which table, its n, what it leaves
+    out, and its result."""
+    test = table.test
     if test is None:
-        return "Chi-square test: not enough answers in two rows and two columns to test."
-    text = (f"Chi-square test of independence, of the answers alone (no answer and not asked "
-            f"left out): χ² = {test.statistic:.2f}, {test.dof} degrees of freedom, "
-            f"p = {test.p_value:.3g}.")
-    if test.small_expected:
-        text += " Some expected counts are below 5, so the p-value is only approximate."
+        return ("Test of independence: not enough answers in two rows and two columns to "
+                "test.")
+    rows_q, columns_q = table.rows, table.columns
+    answers = (f"question {rows_q.number}: {', '.join(rows_q.label_of(c) for c in test.rows)}; "
+               f"question {columns_q.number}: "
+               f"{', '.join(columns_q.label_of(c) for c in test.columns)}")
+    tested = (f"the {len(test.rows)} × {len(test.columns)} table of the {test.n:,} who "
+              f"answered both questions ({answers})")
+    if test.method == FISHER:
+        text = f"Fisher's exact test of independence, of {tested}: {p_text(test.p_value)}."
+    elif test.method == PEARSON:
+        text = (f"Pearson's chi-square test of independence, of {tested}: "
+                f"χ² = {test.statistic:.2f}, {test.dof} degrees of freedom, "
+                f"{p_text(test.p_value)}; every expected count is at least {MIN_EXPECTED}.")
+    else:
+        text = (f"Exact test of independence by Monte Carlo ({MONTE_CARLO_TABLES:,} random "
+                f"tables with the same totals, as some expected counts are below "
+                f"{MIN_EXPECTED}), of {tested}: χ² = {test.statistic:.2f}, "
+                f"{p_text(test.p_value)}.")
+    left_out = table.total - test.n
+    if left_out:
+        text += (f" Left out: {left_out:,} who left either question blank or were not asked "
+                 "it.")
+    if len(test.rows) < len(rows_q.codes) or len(test.columns) < len(columns_q.codes):
+        text += " Answers nobody in the table gave are left out of the test."
     return text
 
 

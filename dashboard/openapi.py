@@ -47,10 +47,29 @@ QUESTION = {
         "number": {"type": "integer", "minimum": 1, "maximum": 8},
         "text": {"type": "string"}, "suppressed": {"type": "boolean"},
         "base": _nullable({"type": "integer", "minimum": 0}),
-        "no_answer": {"type": "integer", "minimum": 0},
+        "base_description": {"type": "string",
+                             "description": "Who is in the base, in words."},
+        "low_base": {"type": "boolean",
+                     "description": "Fewer than 50 answered: shown, but marked."},
+        "no_answer": _nullable({"type": "integer", "minimum": 0,
+                                "description": "Left the question blank (null for question 1: "
+                                               "see no_answer_note)."}),
+        "no_answer_note": {"type": "string"},
         "not_asked": {"type": "integer", "minimum": 0},
         "answers": {"type": "array", "items": ANSWER},
     },
+}
+
+US_FIGURE = {
+    "us_wording": {"type": "string"},
+    "us_wording_is_paraphrase": {"type": "boolean", "description": "The wording is this "
+                                 "project's paraphrase of the paper, not the questionnaire's."},
+    "percent": {"type": "number"}, "display": {"type": "string"}, "n": {"type": "integer"},
+    "approximate": {"type": "boolean"},
+    "range": _nullable({**INTERVAL, "description": "For an approximate figure, the range its "
+                        "wording is read as."}),
+    "range_note": _nullable({"type": "string"}),
+    "ci95": INTERVAL,
 }
 
 BENCHMARK = {
@@ -60,14 +79,28 @@ BENCHMARK = {
     "properties": {
         "id": {"type": "string"}, "uk_question": {"type": "string"},
         "scenario": {"type": "string"}, "measure": {"type": "string"},
-        "us_wording": {"type": "string"}, "percent": {"type": "number"},
-        "display": {"type": "string"}, "n": {"type": "integer"},
-        "approximate": {"type": "boolean"}, "ci95": INTERVAL,
+        **US_FIGURE,
         "uk_percent": _nullable({"type": "number"}), "uk_ci95": _nullable(INTERVAL),
-        "uk_base": _nullable({"type": "integer"}), "difference": _nullable({"type": "number"}),
-        "difference_ci95": _nullable(INTERVAL), "significant": _nullable({"type": "boolean"}),
+        "uk_base": _nullable({"type": "integer"}), "low_base": {"type": "boolean"},
+        "difference": _nullable({"type": "number", "description": "UK minus US, points, one "
+                                 "decimal; null when the US figure is approximate."}),
+        "difference_range": _nullable({**INTERVAL, "description": "For an approximate US "
+                                       "figure: the UK figure minus each end of its range, "
+                                       "whole points."}),
+        "difference_ci95": _nullable(INTERVAL),
+        "p_value": _nullable({"type": "number", "description": "Score test, unadjusted."}),
+        "p_adjusted": _nullable({"type": "number", "description": "Holm's adjustment over the "
+                                 "comparisons of the view."}),
+        "significant": _nullable({"type": "boolean",
+                                  "description": "p_adjusted below 0.05."}),
         "note": {"type": "string"},
     },
+}
+
+CONTEXT = {
+    "type": "object", "required": ["id", "percent", "n", "approximate", "ci95"],
+    "properties": {"id": {"type": "string"}, "scenario": {"type": "string"},
+                   "measure": {"type": "string"}, **US_FIGURE, "note": {"type": "string"}},
 }
 
 SUMMARY = {
@@ -82,8 +115,14 @@ SUMMARY = {
         "filters": {"type": "object", "properties": {
             "role": {"type": "array", "items": {"type": "string"}},
             "social_media": _nullable({"type": "string", "enum": ["yes", "no"]})}},
+        "includes_question_2_blank": {"type": "boolean", "description": "The view (no filter) "
+                                      "counts those who left question 2 blank."},
+        "question_2_blank": {"type": "integer", "minimum": 0},
         "questions": {"type": "array", "items": QUESTION},
         "benchmarks": {"type": "array", "items": BENCHMARK},
+        "us_context": {"type": "array", "items": CONTEXT,
+                       "description": "US figures with no UK counterpart, for context only."},
+        "notes": {"type": "object", "additionalProperties": {"type": "string"}},
         "source": {"type": "object"},
     },
 }

@@ -580,7 +580,7 @@ def headline(tree: Any, tile_id: str) -> tuple[str, str] | None:
 def described(text: str) -> Shown | None:
     """A chart's text alternative: "... Of 34 who answered: Yes 50.0% (17, 95% interval ...);
     No ...". None when it gives no numbers (a chart not shown)."""
-    found = re.search(r" Of ([\d,]+) who answered: (.*?)\.?$", text)
+    found = re.search(r" Of ([\d,]+) who answered[^:]*: (.*?)\.?$", text)
     if found is None:
         return None
     counts = {label: number(n) for label, _percent, n in re.findall(
@@ -772,6 +772,8 @@ class Attacker:
         self.plan = plan or Plan()
         self.problems: dict[str, list[str]] = defaultdict(list)
         self.round = 0
+        self.blank_atom = True
+        """The view of no filter counts those who left question 2 blank (as the API says)."""
         self.releases = 0
         """Releases made so far (the harness says): what may change public outputs."""
         self.version: Any = None
@@ -813,7 +815,14 @@ class Attacker:
             codes |= self.codes(g)
         return ds.pred(role=codes)
 
-    def group_pred(self, view: View, *, social_media: bool = True) -> Pred:
+    def group_pred(self, view: View, *, social_media: bool = True,
+                   blank_atom: bool = True) -> Pred:
+        """Who a view counts: those who answered question 2 in its groups; in the view of no
+        filter (``social_media=False``: of no role), everyone, when the API says it counts
+        those who left question 2 blank too."""
+        if (blank_atom and self.blank_atom and not view.roles
+                and not (social_media and view.social_media)):
+            return EVERYONE
         parts = [PUBLIC]
         if view.roles:
             parts.append(self.role_pred(view.roles))
@@ -868,10 +877,16 @@ class Attacker:
         if reply.status != 200:
             self.problem("refused", f"{path}: {reply.status}")
             return None
-        body = reply.text()
-        about = dict(re.findall(r"^# ([^:]+): (.*)$", body, flags=re.M))
-        lines = "\n".join(line for line in body.splitlines() if not line.startswith("#"))
-        return about, list(csv.DictReader(io.StringIO(lines)))
+        # A CSV is tidy, rows only: an embed's n is the same chart's JSON's (read from there).
+        rows = list(csv.DictReader(io.StringIO(reply.text().lstrip("\ufeff"))))
+        if not path.startswith("/embed/"):
+            return {}, rows
+        stem, _, query = path.partition("?")
+        payload = self.get_json(stem.removesuffix(".csv") + ".json" + (f"?{query}" if query else ""))
+        if payload is None:
+            return None
+        n = payload.get("n")
+        return {"n": "not shown" if n is None else str(n)}, rows
 
     def callback(self, body: dict, *, volatile=None) -> dict | None:
         reply = self.fetch("POST", "/_dash-update-component", body, volatile=volatile)
@@ -969,7 +984,8 @@ class Attacker:
         def add(prop: Pred, n: Any, what: str) -> None:
             self.add(group, prop, n, kind, f"{where} :: {what}", round_)
 
-        if qid == "role":
+        if qid == "role":  # never those who left question 2 blank
+            group = ds.conj(group, PUBLIC)
             if base is not None:
                 add(EVERYONE, base, "base")
             for g, n in counts.items():
@@ -994,6 +1010,8 @@ class Attacker:
 
     def summary_statements(self, view: View, payload: dict, kind: str, where: str,
                            round_: int | None = None) -> None:
+        if not view.roles and not view.social_media:
+            self.blank_atom = payload["includes_question_2_blank"]
         group = self.group_pred(view)
         self.add(group, EVERYONE, payload["responses"], kind, f"{where} :: responses", round_)
         self.add(EVERYONE, EVERYONE, payload["total_responses"], kind,
@@ -1140,7 +1158,7 @@ class Attacker:
 
     def by_role_rows(self, view: View, qid: str, n, rows: list[dict], kind: str, where: str,
                      round_: int | None = None) -> None:
-        group = self.group_pred(view)
+        group = self.group_pred(view, blank_atom=False)
         by_group: dict[str, list[dict]] = defaultdict(list)
         for row in rows:
             g = self.group_of_label(row["group"])
@@ -1331,7 +1349,7 @@ class Attacker:
     def breakdown(self, view: View, qid: str, tree: Any, where: str) -> None:
         """The breakdown by role: its text gives each group's base and counts; its figure's
         percentages must be those counts' shares."""
-        group = self.group_pred(view)
+        group = self.group_pred(view, blank_atom=False)
         groups, bars = breakdown_numbers(tree, self.labels)
         for label, shown in groups.items():
             g = self.labels[label]

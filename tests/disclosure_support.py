@@ -59,7 +59,7 @@ import pytest
 
 from analysis.crosstab import CROSSTAB_QUESTIONS, crosstab
 from analysis.summary import one_decimal
-from analysis.views import POOLED, Filter
+from analysis.views import POOLED, Filter, counts_blank_atom
 from dashboard import api, charts, embeds
 from dashboard.context import current_view, services
 from survey.questionnaire import BY_ID, NO_ANSWER, NOT_ASKED, QUESTION_IDS, QUESTIONS, ROLE_CODES
@@ -524,7 +524,12 @@ class ViewClass:
     raw: tuple[tuple[tuple[str, ...], str | None], ...]
     """Every (role values, social-media value) the UI and API accept that comes to this."""
 
-    def group_pred(self, grouping) -> Pred:
+    def group_pred(self, grouping, blank_atom: bool = False) -> Pred:
+        """Who the view counts: those who answered question 2 in its groups, and, for the view
+        of no filter when ``blank_atom`` (its figures count those who left question 2 blank
+        too), everyone."""
+        if blank_atom and not self.groups and not self.social_media:
+            return EVERYONE
         parts = [PUBLIC]
         if self.groups:
             parts.append(pred(role=role_codes(grouping, self.groups)))
@@ -679,6 +684,8 @@ class Reader:
         with app.server.app_context():
             self.snapshot = services().live.snapshot()
         self.grouping = self.snapshot.grouping
+        self.blank_atom = counts_blank_atom(Filter(), self.snapshot.safety)
+        """The view of no filter counts those who left question 2 blank."""
         self.minimum = population.minimum
         self.requests = 0
         self.views = 0
@@ -696,7 +703,8 @@ class Reader:
                  counts: dict[str, Any], kind: str, where: str) -> None:
         """One question's numbers for the respondents in ``group``."""
         add = self.ledger.add
-        if qid == "role":  # by role group; its base is everyone in the view
+        if qid == "role":  # by role group; its base is everyone in the view who answered q2
+            group = conj(group, PUBLIC)
             if base is not None:
                 add(group, EVERYONE, base, kind, f"{where} :: base")
             for g, n in counts.items():
@@ -734,7 +742,10 @@ class Reader:
             self.check(_shows_no_more(other, payload),
                        f"{path}: another spelling of the filter shows other figures")
         self.filters_ok(payload["filters"], view, path)
-        group = view.group_pred(self.grouping)
+        self.check(payload["includes_question_2_blank"] is (
+            self.blank_atom and not view.groups and not view.social_media),
+            f"{path}: includes_question_2_blank {payload['includes_question_2_blank']}")
+        group = view.group_pred(self.grouping, self.blank_atom)
         add = self.ledger.add
         add(group, EVERYONE, payload["responses"], "api", f"{path} :: responses")
         add(EVERYONE, EVERYONE, payload["total_responses"], "api", f"{path} :: total_responses")
@@ -773,7 +784,7 @@ class Reader:
     def summary_csv(self, view: ViewClass) -> None:
         path = f"/api/v1/summary.csv?{view.query_string()}"
         text = self.get(path).get_data(as_text=True)
-        group = view.group_pred(self.grouping)
+        group = view.group_pred(self.grouping, self.blank_atom)
         by_question: dict[str, list[dict]] = defaultdict(list)
         for row in csv.DictReader(io.StringIO(text)):
             self.check(row["role"] == " ".join(view.groups)
@@ -793,20 +804,16 @@ class Reader:
 
     def embed(self, view: ViewClass, chart_id: str) -> None:
         qs = view.query_string()
-        group = view.group_pred(self.grouping)
+        group = view.group_pred(self.grouping, self.blank_atom)
         path = f"/embed/{chart_id}.json?{qs}"
         payload = self.get(path).get_json()
         self.filters_ok(payload["filters"], view, path)
         self.embed_rows(group, chart_id, payload["n"], payload["rows"], "embed-json", path)
         self.figure_ok(chart_id, payload, path)
         path = f"/embed/{chart_id}.csv?{qs}"
-        text = self.get(path).get_data(as_text=True).lstrip("\ufeff")
-        about = dict(re.findall(r"^# ([^:]+): (.*)$", text, flags=re.M))
-        n = about["n"]
-        rows = list(csv.DictReader(io.StringIO(
-            "\n".join(line for line in text.splitlines() if not line.startswith("#")))))
-        self.embed_rows(group, chart_id, None if n.startswith("not shown") else int(n), rows,
-                        "embed-csv", path)
+        rows = list(csv.DictReader(io.StringIO(self.get(path).get_data(as_text=True)
+                                               .lstrip("\ufeff"))))
+        self.embed_rows(group, chart_id, payload["n"], rows, "embed-csv", path)
 
     def embed_rows(self, group: Pred, chart_id: str, n, rows: list[dict], kind: str,
                    where: str) -> None:
@@ -843,7 +850,10 @@ class Reader:
         qs = "&".join(part for part in (view.query_string(), urlencode(choices)) if part)
         path = f"/embed/{chart_id}.json?{qs}"
         payload = self.get(path).get_json()
-        self.filters_ok(payload["filters"], view, path)
+        # A cross-tab covers everyone in the chosen roles: it does not echo the social-media
+        # filter as if it applied it.
+        applied = ViewClass(view.groups, None, view.raw) if chart_id == "crosstab" else view
+        self.filters_ok(payload["filters"], applied, path)
         self.check(payload.get("choices", {}) == choices,
                    f"{path}: choices {payload.get('choices')}")
         read = {"crosstab": self.crosstab_embed, "by-role": self.by_role_embed,
@@ -851,18 +861,15 @@ class Reader:
         read(view, choices, payload["n"], payload["rows"], f"embed-{chart_id}", path)
         self.page_figure_ok(chart_id, payload, path)
         path = f"/embed/{chart_id}.csv?{qs}"
-        text = self.get(path).get_data(as_text=True).lstrip("\ufeff")
-        n = dict(re.findall(r"^# ([^:]+): (.*)$", text, flags=re.M))["n"]
-        rows = list(csv.DictReader(io.StringIO(
-            "\n".join(line for line in text.splitlines() if not line.startswith("#")))))
-        read(view, choices, None if n.startswith("not shown") else int(n), rows,
-             f"embed-{chart_id}-csv", path)
+        rows = list(csv.DictReader(io.StringIO(self.get(path).get_data(as_text=True)
+                                               .lstrip("\ufeff"))))
+        read(view, choices, payload["n"], rows, f"embed-{chart_id}-csv", path)
 
     def crosstab_embed(self, view: ViewClass, choices: dict[str, str], n, rows: list[dict],
                        kind: str, where: str) -> None:
         row_id, column_id = choices["rows"], choices["columns"]
         # Cross-tabs cover the chosen roles, whatever the social-media filter.
-        group = ViewClass(view.groups, None, view.raw).group_pred(self.grouping)
+        group = ViewClass(view.groups, None, view.raw).group_pred(self.grouping, self.blank_atom)
         add = self.ledger.add
         shown: dict[str, int] = {}
         for row in rows:
@@ -885,7 +892,8 @@ class Reader:
         # The same rows and columns as the analysis gives: every answer, and the blanks.
         snapshot = self.snapshot
         table = crosstab(snapshot.cube, snapshot.grouping, Filter(view.groups, view.social_media),
-                         row_id, column_id, self.minimum)
+                         row_id, column_id, self.minimum,
+                         everyone=self.blank_atom and not view.groups)
         self.check(list(shown) == list(table.row_codes), f"{where}: rows {list(shown)}, the "
                                                          f"analysis's {list(table.row_codes)}")
         columns = list(dict.fromkeys(LABELS[column_id][row["column"]] for row in rows))
@@ -920,7 +928,7 @@ class Reader:
 
     def timeline_embed(self, view: ViewClass, choices: dict[str, str], n, rows: list[dict],
                        kind: str, where: str) -> None:
-        group = view.group_pred(self.grouping)
+        group = view.group_pred(self.grouping, self.blank_atom)
         for row in rows:
             self.ledger.add(group, EVERYONE, _int(row["responses"]), kind,
                             f"{where} :: total {row['day']}")
@@ -1024,8 +1032,10 @@ class Reader:
 
         query_string = view.query_string()
         search = f"?{query_string}" if query_string else ""
-        group = view.group_pred(self.grouping)
-        roles_only = ViewClass(view.groups, None, view.raw).group_pred(self.grouping)
+        group = view.group_pred(self.grouping, self.blank_atom)
+        answered_q2 = view.group_pred(self.grouping)  # the breakdown by role never counts blanks
+        roles_only = ViewClass(view.groups, None, view.raw).group_pred(self.grouping,
+                                                                       self.blank_atom)
         add = self.ledger.add
         # Overview: headline tiles and a card per question (its figure, numbers table and
         # text alternative).
@@ -1061,7 +1071,7 @@ class Reader:
                                    f"explore{explore} :: crosstab")
             groups, bars = pages.breakdown_numbers(split, self.group_labels)
             for label, shown in groups.items():
-                self.shown(conj(group, self.group_prop(self.group_labels[label])), by_role,
+                self.shown(conj(answered_q2, self.group_prop(self.group_labels[label])), by_role,
                            shown, "breakdown", f"explore{explore} :: {label}")
             for label, answer, percent in bars:
                 shown = groups.get(label)

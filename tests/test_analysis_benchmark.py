@@ -139,18 +139,30 @@ def uk_summary(specs, minimum=5, view=Filter()):
 FORTY = (people("sw", "y", 10, "y y n . n n") + people("sw", "y", 20, "y n n . n n")
          + people("sw", "y", 10, "n n n . n n"))
 
-# UK% - US%: 75 - 43 = 32.0, 75 - 49 = 26.0, 75 - 46 = 29.0, 75 - 33.3 = 41.7,
-# 25 - 46 = -21.0, 25 - 33.3 = -8.3.
-DIFFERENCES = [32.0, 26.0, 29.0, -21.0, 41.7, -8.3]
-# Newcombe intervals (hand formula, US p = published %): q3 all well above 0; q4 against risk
-# (-34.2, -4.1) below 0; q4 against investigation (-21.4, 8.3) spans 0.
+# UK% - US%: 75 - 43 = 32.0, 75 - 49 = 26.0, 75 - 46 = 29.0, 25 - 46 = -21.0. "About a third"
+# is approximate, read as 30% to 37%: 75 - 37 = 38 to 75 - 30 = 45, and 25 - 37 = -12 to
+# 25 - 30 = -5, in whole points, with no one-decimal difference.
+DIFFERENCES = [32.0, 26.0, 29.0, -21.0, None, None]
+RANGES = [None, None, None, None, (38.0, 45.0), (-12.0, -5.0)]
+# Score-test p-values (hand formula below): q3 against every US figure far below 0.001; q4
+# against risk 0.0157; q4 against "about a third", at its nearest end (30%), 0.53. Holm over
+# six: the fifth smallest, 0.0157 x 2 = 0.031, is below 0.05; the sixth is not.
 SIGNIFICANT = [True, True, True, True, True, False]
+
+
+def score_p_by_hand(k1: int, n1: int, p2: float, n2: int) -> float:
+    """Two-sided p of the score test of p1 = p2 (pooled variance, times N / (N - 1))."""
+    pooled = (k1 + p2 * n2) / (n1 + n2)
+    variance = pooled * (1 - pooled) * (1 / n1 + 1 / n2) * (n1 + n2) / (n1 + n2 - 1)
+    z = (k1 / n1 - p2) / math.sqrt(variance)
+    return 2 * NormalDist().cdf(-abs(z))
 
 
 def test_comparisons_in_file_order_with_differences():
     comparisons = compare(uk_summary(FORTY))
     assert [(c.figure.id, c.uk_question) for c in comparisons] == ORDER
     assert [c.difference for c in comparisons] == DIFFERENCES
+    assert [c.difference_range for c in comparisons] == RANGES
     assert [c.uk_base for c in comparisons] == [40] * 6
     assert [c.uk_percent for c in comparisons] == [75.0, 75.0, 75.0, 25.0, 75.0, 25.0]
     assert [c.significant for c in comparisons] == SIGNIFICANT
@@ -172,14 +184,45 @@ def test_difference_interval_is_newcombes_and_decides_significance(specs):
     for c in compare(summary, study):
         yes = summary.question(c.uk_question).answer("yes").count
         base = summary.question(c.uk_question).base
+        assert c.uk_percent == round(100 * yes / base, 1)
+        assert c.significant is (c.p_adjusted < 0.05)
+        low, high = c.difference_ci95
+        if c.approximate:  # from the interval at 37% (its low end) to that at 30% (its high)
+            lower = newcombe_by_hand(yes, base, 0.37, study.n)[1]
+            upper = newcombe_by_hand(yes, base, 0.30, study.n)[2]
+            assert abs(low - lower) <= 0.5 and abs(high - upper) <= 0.5
+            assert low == round(low) and high == round(high)
+            continue
         d, lower, upper = newcombe_by_hand(yes, base, c.figure.percent / 100, study.n)
         assert c.difference == round(d, 1)
-        low, high = c.difference_ci95
         # Within rounding to one decimal.
         assert abs(low - lower) <= 0.05 and abs(high - upper) <= 0.05, (c.figure.id, c.uk_question)
         assert low < c.difference < high
-        assert c.significant is (low > 0 or high < 0)
-        assert c.uk_percent == round(100 * yes / base, 1)
+        assert abs(c.p_value - score_p_by_hand(yes, base, c.figure.percent / 100, study.n)) < 1e-9
+
+
+def test_holm_adjusts_the_p_values_of_the_six_comparisons_together():
+    comparisons = compare(uk_summary(FORTY))
+    raw = [c.p_value for c in comparisons]
+    assert abs(raw[3] - 0.01567) < 1e-4
+    assert abs(raw[5] - score_p_by_hand(10, 40, 0.30, 171)) < 1e-9  # the nearest end
+    assert abs(raw[5] - 0.5316) < 1e-3
+    order = sorted(range(6), key=raw.__getitem__)
+    running = 0.0
+    for rank, i in enumerate(order):  # Holm: (m - rank) p, made non-decreasing, at most 1
+        running = max(running, min(1.0, (6 - rank) * raw[i]))
+        assert abs(comparisons[i].p_adjusted - running) < 1e-12
+    assert abs(comparisons[3].p_adjusted - 2 * raw[3]) < 1e-12  # the fifth smallest: x 2
+    assert [c.significant for c in comparisons] == SIGNIFICANT
+
+
+def test_a_uk_figure_inside_an_approximate_range_is_never_significant(tmp_path):
+    # 13 of 40 is 32.5%, inside "about a third" (30% to 37%): p = 1 whatever the n. Its
+    # difference: 32.5 - 37 = -4.5, a half, so -5; 32.5 - 30 = 2.5, so 3.
+    specs = people("sw", "y", 13, "y y n . n n") + people("sw", "y", 27, "n n n . n n")
+    (*_, evidence) = compare(uk_summary(specs))
+    assert evidence.figure.id == "investigation_done" and evidence.p_value == 1.0
+    assert evidence.difference_range == (-5.0, 3.0) and evidence.significant is False
 
 
 def test_difference_interval_is_around_the_published_us_percentage():
@@ -189,6 +232,8 @@ def test_difference_interval_is_around_the_published_us_percentage():
     study = load_study()
     got, expected = [], []
     for c in compare(summary, study):
+        if c.approximate:
+            continue
         result = summary.question(c.uk_question)
         d, lower, upper = newcombe_by_hand(result.answer("yes").count, result.base,
                                            c.figure.percent / 100, study.n)
@@ -199,17 +244,33 @@ def test_difference_interval_is_around_the_published_us_percentage():
 
 def test_us_interval_is_around_the_published_percentage():
     study = load_study()
-    got = [c.us_ci95 for c in compare(uk_summary(FORTY), study)]
+    got = [c.us_ci95 for c in compare(uk_summary(FORTY), study) if not c.approximate]
     expected = []
     for c in compare(uk_summary(FORTY), study):
-        low, high = wilson_by_hand(c.figure.percent / 100 * study.n, study.n)
-        expected.append((round(100 * low, 1), round(100 * high, 1)))
+        if not c.approximate:
+            low, high = wilson_by_hand(c.figure.percent / 100 * study.n, study.n)
+            expected.append((round(100 * low, 1), round(100 * high, 1)))
     assert got == expected
+
+
+def test_an_approximate_us_figure_is_the_range_its_wording_allows_in_whole_points():
+    # "About a third", read as 30% to 37%: Wilson at 30% of 171 from 23.6%, at 37% up to 44.4%.
+    study = load_study()
+    figure = next(f for f in study.figures if f.id == "investigation_done")
+    assert figure.range == (30.0, 37.0) and figure.range_note
+    low, _ = wilson_by_hand(0.30 * 171, 171)
+    _, high = wilson_by_hand(0.37 * 171, 171)
+    assert 0.2360 < low < 0.2370 and 0.4440 < high < 0.4450
+    for c in compare(uk_summary(FORTY), study):
+        if c.approximate:
+            assert c.us_ci95 == (24.0, 44.0)
 
 
 def test_us_interval_contains_the_published_figure():
     study = load_study()
     for c in compare(uk_summary(FORTY), study):
+        if c.approximate:
+            continue
         low, high = wilson_by_hand(c.figure.percent / 100 * study.n, study.n)
         assert abs(c.us_ci95[0] - 100 * low) <= 0.05 and abs(c.us_ci95[1] - 100 * high) <= 0.05
         assert c.us_ci95[0] < c.figure.percent < c.us_ci95[1]
@@ -271,7 +332,10 @@ def test_suppressed_uk_question_gives_no_comparison():
                 None, None, None, None)
         else:  # 8/12 = 66.7%
             assert c.uk_base == 12 and c.uk_percent == 66.7
-            assert c.difference == round(800 / 12 - c.figure.percent, 1)
+            if c.approximate:  # 66.7 - 37 = 29.7 and 66.7 - 30 = 36.7, in whole points
+                assert c.difference is None and c.difference_range == (30.0, 37.0)
+            else:
+                assert c.difference == round(800 / 12 - c.figure.percent, 1)
             assert c.difference_ci95 is not None and c.significant is not None
 
 

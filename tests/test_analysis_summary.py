@@ -9,6 +9,7 @@ statsmodels), and against values worked out independently; the chi-square test l
 from __future__ import annotations
 
 import math
+from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from statistics import NormalDist
@@ -19,8 +20,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from analysis.cube import Cube
-from analysis.crosstab import CROSSTAB_QUESTIONS, breakdown, crosstab
+from analysis.crosstab import CROSSTAB_QUESTIONS, breakdown, crosstab, independence
 from analysis.summary import one_decimal, round_exact, safety, summarise, wilson
+from analysis.timeline import timeline
 from analysis.views import POOLED, Filter, grouping_for
 from survey.questionnaire import BY_ID, ROLE_CODES
 from tests.analysis_fixtures import frame, people
@@ -388,16 +390,38 @@ def test_crosstab_has_a_row_for_every_answer_and_for_no_answer_with_the_blanks_b
     assert table.total == 20
 
 
-def test_crosstab_chi_square_is_of_the_answers_alone():
-    # [[5, 3], [0, 8]]: row sums 8, 8, column sums 5, 11 of 16; expected 2.5, 5.5 in each row.
-    # chi² = 2 x (2.5² / 2.5) + 2 x (2.5² / 5.5) = 5 + 25/11 = 80/11 = 7.27, 1 degree of freedom,
-    # p = erfc(sqrt(chi² / 2)). With the "no answer" row (0, 2) it would be 8.66 on 2.
+def test_a_2_by_2_crosstab_gets_fishers_exact_test_of_those_who_answered_both():
+    # [[5, 3], [0, 8]]: rows 8 and 8, columns 5 and 11, of 16. With the margins fixed, the
+    # top-left count k has probability C(8, k) C(8, 5 - k) / C(16, 5), C(16, 5) = 4,368: for
+    # k = 0..5, 56, 560, 1568, 1568, 560, 56. Observed k = 5 (56); as or less likely: k = 0
+    # and 5, so the two-sided p = 112 / 4,368 = 1 / 39. The "no answer" row is left out.
     cube, g = twenty_two()
-    test = crosstab(cube, g, Filter(), "viewed_profile", "viewed_for_evidence", 5).chi_square
-    assert test.statistic == pytest.approx(80 / 11)
-    assert test.dof == 1
-    assert test.p_value == pytest.approx(math.erfc(math.sqrt(80 / 22)))
-    assert test.small_expected  # 2.5 < 5
+    test = crosstab(cube, g, Filter(), "viewed_profile", "viewed_for_evidence", 5).test
+    assert test.method == "fisher" and test.statistic is None
+    assert test.p_value == pytest.approx(1 / 39)
+    assert (test.n, test.rows, test.columns) == (16, ("yes", "no"), ("yes", "no"))
+    assert test.smallest_expected == pytest.approx(2.5)  # 8 x 5 / 16
+
+
+def test_a_larger_table_gets_pearsons_test_when_every_expected_count_is_at_least_5():
+    # [[20, 10], [10, 20], [15, 15]]: rows 30 each, columns 45 each, of 90: 15 expected in
+    # every cell. chi² = 4 x 5² / 15 + 2 x 0 = 100 / 15 on 2 degrees of freedom; p = exp(-chi²/2).
+    test = independence(np.array([[20, 10], [10, 20], [15, 15]]), ("yes", "no", "not_sure"),
+                        ("yes", "no"))
+    assert test.method == "pearson" and test.dof == 2 and test.n == 90
+    assert test.statistic == pytest.approx(100 / 15)
+    assert test.p_value == pytest.approx(math.exp(-100 / 30))
+
+
+def test_a_larger_table_with_small_expected_counts_gets_an_exact_monte_carlo_test():
+    # [[12, 0], [0, 20], [0, 10]] (its "not sure" column, nobody, left out): expected 12 x 12 /
+    # 42 = 3.4 < 5. No random table with these margins is as far from independence as this
+    # one, so p is the least the 9,999 tables can give: (0 + 1) / (9,999 + 1).
+    test = independence(np.array([[12, 0, 0], [0, 20, 0], [0, 10, 0]]),
+                        ("yes", "no", "not_sure"), ("yes", "no", "not_sure"))
+    assert test.method == "monte_carlo" and test.columns == ("yes", "no")
+    assert test.p_value == pytest.approx(1 / 10_000)
+    assert test.statistic == pytest.approx(42.0) and test.dof == 2
 
 
 def test_crosstab_by_question_6_has_a_not_asked_row():
@@ -413,7 +437,7 @@ def test_crosstab_by_question_6_has_a_not_asked_row():
     assert table.percents[4].tolist() == [30.0, 70.0]  # 3/10, 7/10: the 3 blanks left out
     # The answer rows alone have nobody in the "no" column: nothing to test. (With the "no
     # answer" and "not asked" rows it would have two of each.)
-    assert table.chi_square is None
+    assert table.test is None
 
 
 def test_crosstab_by_question_6_as_columns_has_no_answer_and_not_asked_beside():
@@ -429,7 +453,7 @@ def test_crosstab_by_question_6_as_columns_has_no_answer_and_not_asked_beside():
     assert table.row_bases.tolist() == [6, 0, 0, 0]
     assert table.percents[0].tolist() == [50.0, 16.7, 33.3]  # 3/6, 1/6, 2/6
     assert table.percents[1:].tolist() == [[0.0, 0.0, 0.0]] * 3
-    assert table.chi_square is None  # one row with answers
+    assert table.test is None  # one row with answers
 
 
 def test_crosstab_of_a_role_group_and_rows_and_columns_where_present():
@@ -487,7 +511,8 @@ def test_every_crosstab_row_and_column_adds_up_to_the_summary_of_the_same_roles(
         for column_id in CROSSTAB_QUESTIONS:
             if row_id == column_id:
                 continue
-            table = crosstab(cube, g, Filter(roles), row_id, column_id, 5)
+            table = crosstab(cube, g, Filter(roles), row_id, column_id, 5,
+                             everyone=summary.everyone)
             rows, columns = summary.question(row_id), summary.question(column_id)
             assert table.total == summary.responses
             for code in BY_ID[row_id].stored_codes:
@@ -552,3 +577,58 @@ def test_crosstab_whole_point_intervals_are_rounded_once_from_the_exact_bound():
 def test_round_exact_rounds_halves_away_from_zero_once(value, places, expected):
     assert round_exact(value, places) == expected
     assert math.copysign(1, round_exact(value, places)) == math.copysign(1, expected)
+
+
+def test_timeline_days_are_uk_days():
+    # 23:45 UTC on 27 October 2018 is 00:45 on 28 October in the UK (BST ends at 01:00 UTC
+    # that night); 23:30 UTC on 28 October is 23:30 GMT, still 28 October. 12:00 UTC on
+    # 26 October is 13:00 BST on the 26th. So: 26th 10, 27th 0, 28th 20.
+    when = ([datetime(2018, 10, 26, 12, 0, tzinfo=timezone.utc)] * 10
+            + [datetime(2018, 10, 27, 23, 45, tzinfo=timezone.utc)] * 10
+            + [datetime(2018, 10, 28, 23, 30, tzinfo=timezone.utc)] * 10)
+    cube = Cube.from_frame(frame(people("sw", "y", 30), times=when))
+    line = timeline(cube, grouping_for(cube, ()), now=datetime(2018, 11, 1, tzinfo=timezone.utc))
+    assert [d.date().isoformat() for d in line.days] == ["2018-10-26", "2018-10-27", "2018-10-28"]
+    assert line.daily.tolist() == [10, 0, 20] and line.cumulative.tolist() == [10, 10, 30]
+
+
+# 30 social workers who use social media, 12 team managers who do not, and 11 of any role who
+# left question 2 blank (3 social workers, 8 team managers): 10 of the 11 answered question 3
+# yes, 1 left it blank.
+WITH_BLANK_Q2 = (people("sw", "y", 30, "y n n . n n") + people("tm", "n", 12, "n n n . n n")
+                 + people("sw", "-", 3, "y n n . n n") + people("tm", "-", 7, "y n n . n n")
+                 + people("tm", "-", 1, "- n n . n n"))
+
+
+def test_the_view_of_no_filter_counts_those_who_left_question_2_blank():
+    cube = Cube.from_frame(frame(WITH_BLANK_Q2))
+    g = grouping_for(cube, ())
+    everyone = summarise(cube, g, Filter(), 10)
+    assert everyone.everyone and everyone.responses == 53 and everyone.blank_q2 == 11
+    q2 = everyone.question("uses_social_media")
+    assert (q2.base, q2.no_answer, q2.answer("yes").count) == (42, 11, 30)
+    q3 = everyone.question("viewed_profile")  # 30 + 10 yes, 12 no, 1 blank
+    assert (q3.base, q3.no_answer, q3.answer("yes").count, q3.answer("yes").percent) == (
+        52, 1, 40, 76.9)
+    role = everyone.question("role")  # by role: only those who answered question 2
+    assert role.base == 42 and [a.count for a in role.answers] == [30, 12]
+    # Any filter leaves the blank atom out: it would split it by role or by question 2.
+    for view in (Filter(("social_worker",)), Filter(social_media="yes"),
+                 Filter(("social_worker", "team_manager"))):
+        shown = summarise(cube, g, view, 10)
+        assert not shown.everyone and shown.blank_q2 == 0
+        assert shown.question("uses_social_media").no_answer == 0
+    both = summarise(cube, g, Filter(("social_worker", "team_manager")), 10)
+    assert both.responses == 42 and both.question("viewed_profile").base == 42
+    # The cross-tab of no filter counts them too, so its rows add up to the summary's.
+    table = crosstab(cube, g, Filter(), "viewed_profile", "viewed_for_evidence", 10,
+                     everyone=True)
+    assert table.total == 53 and table.row_totals.tolist() == [40, 12, 1]
+
+
+def test_the_blank_atom_is_left_out_where_it_is_below_the_minimum():
+    # 11 left question 2 blank, under a minimum of 12: the view of no filter leaves them out.
+    cube = Cube.from_frame(frame(WITH_BLANK_Q2))
+    shown = summarise(cube, grouping_for(cube, ()), Filter(), 12)
+    assert not shown.everyone and shown.responses == 42
+    assert shown.question("uses_social_media").no_answer == 0

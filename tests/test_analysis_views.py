@@ -144,7 +144,8 @@ def test_every_role_pooled():
     cube, g = grouping_of(V1, ROLE_CODES)
     assert g.separate == () and g.pooled == (*ALL_ROLES, "no_answer")
     assert g.groups == (POOLED,) and g.sizes == {POOLED: 36}  # 17 + 11 + 5 + 2 + 1
-    assert summarise(cube, g, Filter(), 5).responses == 36
+    assert summarise(cube, g, Filter(), 5).responses == 42  # and the 6 who left question 2 blank
+    assert summarise(cube, g, Filter((POOLED,)), 5).responses == 36
 
 
 def test_empty_cube_has_no_groups():
@@ -190,7 +191,8 @@ def test_role_codes_expands_the_pooled_group():
 
 
 @pytest.mark.parametrize("roles, social_media, responses", [
-    ([], None, 36),                          # 17 sw + 11 tm + 5 sp + 2 st + 1 blank
+    ([], None, 42),                          # no filter: all, the 6 question-2 blanks too
+    (["social_worker", "team_manager", "pooled"], None, 36),  # 17 sw + 11 tm + 5 sp + 2 st + 1
     ([], "yes", 20),                         # 10 + 6 + 3 + 1
     ([], "no", 16),                          # 7 + 5 + 2 + 1 + 1
     (["social_worker"], "no", 7),
@@ -201,7 +203,7 @@ def test_role_codes_expands_the_pooled_group():
     (["director"], "yes", 0),                # nobody
     (["social_worker", "pooled"], None, 25),
 ])
-def test_views_count_respondents_of_resolved_groups_never_question_2_blanks(
+def test_views_count_respondents_of_resolved_groups_question_2_blanks_only_with_no_filter(
         roles, social_media, responses):
     cube, g = grouping_of(V1)
     assert cube.total == 42  # 36 + 3 + 1 + 2 who left question 2 blank
@@ -210,12 +212,16 @@ def test_views_count_respondents_of_resolved_groups_never_question_2_blanks(
     assert summary.view == g.resolve(Filter.parse(roles, social_media))
 
 
-def test_question_2_blanks_appear_in_no_answer_of_no_view():
+def test_question_2_blanks_are_its_no_answer_in_the_view_of_no_filter_only():
     cube, g = grouping_of(V1)
-    for view in (Filter(), Filter(("social_worker",)), Filter((POOLED,))):
+    everyone = summarise(cube, g, Filter(), 5)
+    # The six who left question 2 blank answered "yes" to question 3; nobody else did.
+    assert everyone.question("uses_social_media").no_answer == 6
+    assert everyone.question("viewed_profile").answer("yes").count == 6
+    for view in (Filter(("social_worker",)), Filter((POOLED,)),
+                 Filter(("social_worker", "team_manager", POOLED))):
         summary = summarise(cube, g, view, 5)
         assert summary.question("uses_social_media").no_answer == 0
-        # Those six answered "yes" to question 3; nobody else did ("n" throughout).
         assert summary.question("viewed_profile").answer("yes").count == 0
     # Principal social workers only left question 2 blank: their view holds nobody.
     nobody = summarise(cube, g, Filter(("principal_social_worker",)), 5)
@@ -366,9 +372,11 @@ def check_crosstabs(cube, grouping, people_rows, public, subsets, minimum):
     for row_id, column_id in itertools.combinations(CROSSTAB_QUESTIONS, 2):
         blocks = {}
         for roles in subsets:
-            table = crosstab(cube, grouping, Filter(roles), row_id, column_id, minimum)
+            table = crosstab(cube, grouping, Filter(roles), row_id, column_id, minimum,
+                             everyone=True)
             counted: dict[tuple[str, str], int] = {}
-            for i in public:
+            # With no role chosen, those who left question 2 blank are counted too.
+            for i in (public if roles else range(len(people_rows))):
                 row = people_rows[i]
                 if not roles or _group_of(grouping, row["role"]) in roles:
                     block = (_state(row, row_id), _state(row, column_id))
@@ -413,7 +421,10 @@ def check_every_view(specs, minimum, pooled):
             view = Filter(roles, social_media)
             summary = summarise(cube, grouping, view, minimum, safe)
             assert summary.view == view
-            members = [i for i in public
+            # The view of no filter counts those who left question 2 blank; any other, not.
+            everyone = not roles and social_media is None
+            assert summary.everyone is everyone, view
+            members = [i for i in (range(len(people_rows)) if everyone else public)
                        if (not roles or _group_of(grouping, people_rows[i]["role"]) in roles)
                        and (social_media is None
                             or people_rows[i]["uses_social_media"] == social_media)]
@@ -421,7 +432,8 @@ def check_every_view(specs, minimum, pooled):
             assert summary.suppressed is (len(members) < minimum), view
             for result in summary.questions:
                 question = result.question
-                base = [i for i in members if _answered(question, people_rows[i])]
+                base = [i for i in members if _answered(question, people_rows[i])
+                        and (question.id != "role" or i in public)]
                 # On a release, only a small view or a small base hides a question.
                 hidden = len(members) < minimum or len(base) < minimum
                 assert result.suppressed is hidden, (view, question.id)
@@ -434,8 +446,8 @@ def check_every_view(specs, minimum, pooled):
                     assert [a.code for a in result.answers] == list(roles or grouping.groups)
                     for a in result.answers:
                         assert a.count == sum(
-                            1 for i in members
-                            if _group_of(grouping, people_rows[i]["role"]) == a.code)
+                            1 for i in members if i in public
+                            and _group_of(grouping, people_rows[i]["role"]) == a.code)
                 else:
                     assert [a.code for a in result.answers] == list(question.codes)
                     for a in result.answers:
@@ -455,7 +467,7 @@ def check_every_view(specs, minimum, pooled):
             if a <= b:
                 assert len(b - a) == 0 or len(b - a) >= minimum, (qid, sorted(b - a))
         classes: dict[tuple[bool, ...], int] = {}
-        for i in public:
+        for i in range(len(people_rows)):
             pattern = tuple(i in s for s in sets)
             if any(pattern):
                 classes[pattern] = classes.get(pattern, 0) + 1

@@ -157,3 +157,34 @@ def test_api_responses_are_validated_by_the_data_version(client):
     assert again.status_code == 304
     other = client.get("/api/v1/summary.csv", headers={"If-None-Match": first.headers["ETag"]})
     assert other.status_code == 200
+
+
+def test_the_api_carries_what_the_pages_carry(client):
+    payload = client.get("/api/v1/summary").get_json()
+    # The four US "acceptable in some situations" figures, context only (SURVEY.md).
+    context = {c["id"]: c for c in payload["us_context"]}
+    assert [(c["percent"], c["display"], c["approximate"]) for c in payload["us_context"]] == [
+        (58, "58%", False), (53, "53%", False), (61, "61%", False), (65, "about 65%", True)]
+    assert context["investigation_acceptable"]["range"] == [63, 67]
+    assert all(c["n"] == 171 and "context only" in c["note"] for c in payload["us_context"])
+    # The US wordings are the project's paraphrase, and say so.
+    assert all(b["us_wording_is_paraphrase"] for b in payload["benchmarks"])
+    assert "paraphrase" in payload["notes"]["us_wording"]
+    # An approximate US figure: a range, a difference in whole points, no one-decimal one.
+    third = [b for b in payload["benchmarks"] if b["id"] == "investigation_done"]
+    assert all(b["range"] == [30, 37] and b["difference"] is None for b in third)
+    assert all(b["difference_range"] == [round(b["difference_range"][0]),
+                                         round(b["difference_range"][1])] for b in third)
+    # Holm's adjustment: no adjusted p-value below its own.
+    assert all(b["p_adjusted"] >= b["p_value"] for b in payload["benchmarks"])
+    for key in ("intervals", "rounding", "multiple_testing", "low_base"):
+        assert payload["notes"][key]
+    assert "self-selected" in payload["notes"]["intervals"]
+    # Question 1's non-response is pooled, and said to be; the others are counted.
+    role = question(payload, "role")
+    assert role["no_answer"] is None and "pooled" in role["no_answer_note"]
+    assert question(payload, "viewed_profile")["base_description"].endswith(
+        "who answered this question")
+    filtered = client.get("/api/v1/summary?role=social_worker").get_json()
+    assert question(filtered, "viewed_profile")["base_description"].endswith(
+        "who answered this question and question 2")

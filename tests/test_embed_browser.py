@@ -103,7 +103,7 @@ def test_the_snippet_renders_the_chart_and_sizes_its_iframe(page, base_url, arti
     assert frame.evaluate("document.documentElement.scrollHeight <= window.innerHeight")
     description = frame.locator("#chart-description").inner_text()
     assert description.startswith("Question 3,")
-    assert "Of 22 who answered: Yes 54.5% (12," in description
+    assert "Of 22 who answered this question and question 2 (low base): Yes 54.5% (12," in description
     assert page.errors == []
 
 
@@ -131,7 +131,7 @@ def test_a_live_embed_moves_and_a_frozen_one_does_not(page, app, base_url, store
     # 22 + 12 = 34 social workers answered question 3; 12 + 12 = 24 of them yes: 70.6%.
     expect(live.locator("#chart-n")).to_have_text("n = 34")
     expect(live.locator("#chart-description")).to_contain_text(
-        "Of 34 who answered: Yes 70.6% (24,")
+        "Of 34 who answered this question and question 2 (low base): Yes 70.6% (24,")
     page.wait_for_timeout(2500)
     expect(frozen_frame.locator("#chart-n")).to_have_text("n = 22")
     expect(frozen_frame.locator("#chart-description")).to_contain_text("Yes 54.5% (12,")

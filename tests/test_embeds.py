@@ -58,7 +58,7 @@ def test_embed_page_has_chart_footer_and_text_alternative(client):
     assert "Community Care survey" in page
     assert 'href="http://localhost/?role=social_worker#card-viewed_profile"' in page
     # The text alternative is written from the numbers: 12 of 22 social workers looked (54.5%).
-    assert "Of 22 who answered: Yes 54.5% (12," in page
+    assert "Of 22 who answered this question and question 2 (low base): Yes 54.5% (12," in page
     # Drawn by the server from the same numbers: a bar as wide as each percentage, no chart
     # library and no Dash.
     assert re.findall(r'class="bar" data-percent="([\d.]+)" style="width:([\d.]+)%"', page) == [
@@ -151,10 +151,8 @@ def test_numbers_in_every_format_equal_the_charts(client):
     csv_response = client.get("/embed/viewed_profile.csv?role=social_worker")
     assert csv_response.headers["Content-Type"] == "text/csv; charset=utf-8"
     text = csv_response.data.decode("utf-8-sig")
-    lines = [line for line in text.splitlines() if not line.startswith("#")]
-    table = list(csv.DictReader(lines))
+    table = list(csv.DictReader(text.splitlines()))
     assert [(r["answer"], int(r["count"]), float(r["percent"])) for r in table] == expected
-    assert "# source: Community Care survey" in text and "# n: 22" in text
 
     book = openpyxl.load_workbook(io.BytesIO(
         client.get("/embed/viewed_profile.xlsx?role=social_worker").data))
@@ -164,6 +162,41 @@ def test_numbers_in_every_format_equal_the_charts(client):
     assert got == expected
     about = dict((k, v) for k, v in ([c.value for c in row] for row in book["About"].iter_rows()))
     assert about["n"] == "22"
+
+
+def test_a_downloaded_csv_is_tidy_and_loads_as_it_is(client):
+    """pandas.read_csv on the file as served: a header, one row per answer, with the base, the
+    non-response, the interval and the flags as columns; notes and sources are elsewhere."""
+    import pandas as pd
+
+    response = client.get("/embed/viewed_profile.csv?role=social_worker")
+    frame = pd.read_csv(io.BytesIO(response.data), encoding="utf-8-sig")
+    api = next(q for q in client.get("/api/v1/summary?role=social_worker").get_json()["questions"]
+               if q["id"] == "viewed_profile")
+    assert list(frame.columns) == ["question", "answer", "count", "percent", "ci95_low",
+                                   "ci95_high", "base", "no_answer", "low_base", "suppressed",
+                                   "filters", "data_as_of", "demo_data"]
+    assert frame["answer"].tolist() == ["Yes", "No"] and frame["base"].tolist() == [22, 22]
+    assert frame["no_answer"].tolist() == [api["no_answer"]] * 2
+    assert frame["low_base"].tolist() == [True, True]  # 22 < 50
+    assert frame["ci95_low"].tolist() == [a["ci95"][0] for a in api["answers"]]
+    assert frame["filters"].tolist() == ["Social worker; everyone"] * 2
+    assert not response.data.decode("utf-8-sig").startswith("#")
+    assert response.headers["Content-Disposition"] == (
+        f'attachment; filename="survey-viewed_profile-social_worker-'
+        f'{frame["data_as_of"][0][:10]}.csv"')
+    crosstab = client.get("/embed/crosstab.xlsx?role=social_worker&social_media=yes"
+                          "&rows=viewed_profile&columns=viewed_for_evidence")
+    assert ('filename="survey-crosstab-viewed_profile-by-viewed_for_evidence-social_worker-'
+            in crosstab.headers["Content-Disposition"])  # social media does not apply to it
+
+
+def test_a_crosstab_does_not_echo_a_social_media_filter_it_does_not_apply(client):
+    data = chart_json(client, "/embed/crosstab.json?social_media=yes&rows=viewed_profile"
+                              "&columns=viewed_for_evidence")
+    assert data["filters"]["social_media"] is None
+    assert data["filters_not_applied"] == ["social_media"]
+    assert data["filters_text"].endswith("everyone, whatever their use of social media")
 
 
 def test_suppressed_chart_data_has_no_numbers(client):
@@ -182,8 +215,9 @@ def test_spreadsheet_formulas_are_written_as_text():
                "sources": ["+source"], "notes": ["-note"],
                "rows": [{"answer": "=1+1", "count": -3, "ci95": [-1.5, 2.0]}]}
     text = to_csv(payload).decode("utf-8-sig")
-    row = list(csv.reader([line for line in text.splitlines() if not line.startswith("#")]))[1]
-    assert row == ["'=1+1", "-3", "-1.5", "2.0"]
+    row = list(csv.reader(text.splitlines()))[1]
+    assert row == ["'=1+1", "-3", "-1.5", "2.0", "'@SUM(A1)", "2018-11-28T09:00:00+00:00",
+                   "False"]
     sheet = openpyxl.load_workbook(io.BytesIO(to_xlsx(payload)))["Data"]
     assert sheet["A2"].value == "=1+1" and sheet["A2"].data_type == "s"
     assert sheet["B2"].value == -3
@@ -298,27 +332,32 @@ def test_crosstab_numbers_are_the_explore_pages(client):
     assert figure == data["figure"]
     assert figure["data"][0]["z"] == [[54.5, 45.5], [0.0, 100.0]]
     assert figure["data"][0]["y"] == ["Yes (n = 22)", "No (n = 20)"]
-    # Chi-square of [[12, 10], [0, 20]], N = 42: N (ad - bc)^2 / (22 x 20 x 12 x 30)
-    # = 42 x 240^2 / 158400 = 15.27.
-    assert "χ² = 15.27, 1 degrees of freedom" in " ".join(data["notes"])
+    # A 2 x 2 table, [[12, 10], [0, 20]]: Fisher's exact test. Rows 22 and 20, columns 12 and
+    # 30, of 42: the observed table has probability C(22, 12) / C(42, 12) = 646,646 /
+    # 11,058,116,888; the only table as unlikely, k = 0, C(20, 12) / C(42, 12) = 125,970 / the
+    # same. p = 772,616 / 11,058,116,888 = 0.0000699.
+    notes = " ".join(data["notes"])
+    assert ("Fisher's exact test of independence, of the 2 × 2 table of the 42 who answered "
+            "both questions (question 3: Yes, No; question 4: Yes, No): p < 0.001.") in notes
 
     text = client.get(CROSSTAB.format(suffix=".csv")).data.decode("utf-8-sig")
-    table = list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))
+    table = list(csv.DictReader(text.splitlines()))
     assert [(r["row"], r["column"], int(r["count"]), float(r["percent"]) if r["percent"] else None,
              int(r["row_base"])) for r in table] == [
         (r["row"], r["column"], r["count"], r["percent"], r["row_base"]) for r in data["rows"]]
-    assert "# n: 42" in text
+    assert sum(int(r["count"]) for r in table) == 42  # every cell, blanks beside included
 
 
 def test_crosstab_embed_is_a_shaded_table_of_row_percentages(client):
     page = client.get(CROSSTAB.format(suffix="")).get_data(as_text=True)
     cells = re.findall(r'<td style="background:(rgb\([\d,]+\))" data-percent="([\d.]+)">'
-                       r'([\d.]+)%<span class="interval">\((\d+)–(\d+)\)', page)
+                       r'([\d.]+)%<span class="interval">\(([\d.]+)–([\d.]+)\)', page)
     # Wilson intervals: 12 of 22, 34.7% to 73.1%; 10 of 22, 26.9% to 65.3%; 0 of 20, 0% to
-    # 16.1%; 20 of 20, 83.9% to 100%.
+    # 16.1%; 20 of 20, 83.9% to 100%: to one decimal, as the CSV has them (never the one-decimal
+    # figure rounded again to whole points).
     assert [(p, shown, low, high) for _, p, shown, low, high in cells] == [
-        ("54.5", "54.5", "35", "73"), ("45.5", "45.5", "27", "65"),
-        ("0.0", "0.0", "0", "16"), ("100.0", "100.0", "84", "100")]
+        ("54.5", "54.5", "34.7", "73.1"), ("45.5", "45.5", "26.9", "65.3"),
+        ("0.0", "0.0", "0.0", "16.1"), ("100.0", "100.0", "83.9", "100.0")]
     # Shaded from rgb(247,251,255) at 0% to rgb(66,146,198) at 100%.
     assert [c[0] for c in cells][2:] == ["rgb(247,251,255)", "rgb(66,146,198)"]
     assert re.findall(r'<th scope="row">([^<]+)</th>', page) == ["Yes (n = 22)", "No (n = 20)"]
@@ -359,8 +398,12 @@ def test_the_crosstab_has_no_answer_rows_and_columns_and_adds_up_to_the_summary(
         ("No answer", "Yes", 0, 0.0, 10), ("No answer", "No", 10, 100.0, 10),
         ("No answer", "No answer", 0, None, 10)]
     assert data["n"] == 62
-    # The chi-square test is of the answers alone: [[12, 10], [0, 20]] as before, 15.27.
-    assert "χ² = 15.27, 1 degrees of freedom" in " ".join(data["notes"])
+    # The test is of those who answered both, [[12, 10], [0, 20]] as before; the 20 others
+    # are said to be left out.
+    notes = " ".join(data["notes"])
+    assert ("Fisher's exact test of independence, of the 2 × 2 table of the 42 who answered "
+            "both questions") in notes
+    assert "Left out: 20 who left either question blank or were not asked it." in notes
 
     def cells(rows):
         return {(r["row"], r["column"]): r["count"] for r in rows}
@@ -387,11 +430,11 @@ def test_the_crosstab_has_no_answer_rows_and_columns_and_adds_up_to_the_summary(
                     ("No", "Yes"): 0, ("No", "No"): 10, ("No", "No answer"): 0}
 
     text = client.get(CROSSTAB.format(suffix=".csv")).data.decode("utf-8-sig")
-    table = list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))
+    table = list(csv.DictReader(text.splitlines()))
     assert [(r["row"], r["column"], int(r["count"]), r["percent"]) for r in table] == [
         (r["row"], r["column"], r["count"], "" if r["percent"] is None else str(r["percent"]))
         for r in data["rows"]]
-    assert "# n: 62" in text
+    assert sum(int(r["count"]) for r in table) == 62
 
     page = client.get(CROSSTAB.format(suffix="")).get_data(as_text=True)
     assert re.findall(r'<th scope="col">([^<]+)</th>', page)[1:] == ["Yes", "No",
@@ -604,7 +647,7 @@ def test_the_same_chart_filter_and_release_freeze_to_one_embed(any_store):
     assert newer["n"] == 32 and newer["rows"] == live["rows"]
     assert kept["version"] != newer["version"] == live["version"]
     page = client.get(first).get_data(as_text=True)
-    assert "n = 22" in page and "Of 22 who answered: Yes 54.5% (12," in page
+    assert "n = 22" in page and "Of 22 who answered this question and question 2 (low base): Yes 54.5% (12," in page
     assert "(frozen)" in page
 
 

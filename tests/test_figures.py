@@ -144,9 +144,11 @@ def test_a_suppressed_question_says_why(counts, suppress, expected):
 
 
 def test_text_alternative_is_written_from_the_numbers(summary):
-    text = describe_question(summary.question("viewed_profile"), MINIMUM)
+    # The view of no filter: its base counts those who left question 2 blank (none here).
+    text = describe_question(summary.question("viewed_profile"), MINIMUM, summary.everyone)
     assert text.startswith("Question 3, Have you ever used social media to look at a service "
-                           "user's profile? Of 42 who answered: Yes 52.4% (22, 95% interval")
+                           "user's profile? Of 42 who answered this question (low base): Yes "
+                           "52.4% (22, 95% interval")
     assert "No 47.6% (20," in text
 
 
@@ -165,7 +167,11 @@ def test_comparison_figure_marks_the_benchmark_and_approximate_figures(summary):
     assert "Sage et al. 2017" in figure["layout"]["title"]["text"]
     assert figure["layout"]["showlegend"] is True
     # Question 3, 22/42 = 52.38%, against 43%: 9.38 points.
-    assert "difference +9.4 points" in describe_comparisons(comparisons)
+    text = describe_comparisons(comparisons, study)
+    assert "difference +9.4 points (95% interval" in text
+    # "About a third", read as 30% to 37%: 52.38 - 37 = 15.4 and 52.38 - 30 = 22.4, whole points.
+    assert "difference +15 to +22 points, approximate (95% interval" in text
+    assert "about a third (approximate: read as 30% to 37%)" in text
 
 
 def test_crosstab_figure_writes_the_row_percentages_in(every_figure):
@@ -197,21 +203,22 @@ def test_crosstab_figure_and_text_give_those_who_did_not_answer_the_column_quest
         "Of 12 who answered Yes to question 5 and answered question 6: Yes 100.0%, No 0.0%, "
         "Not sure 0.0%. No to question 5: none answered question 6; not asked: 20. Not sure to "
         "question 5: none answered question 6; not asked: 10.")
-    assert describe_chi_square(table) == ("Chi-square test: not enough answers in two rows and "
-                                          "two columns to test.")
+    assert describe_chi_square(table) == ("Test of independence: not enough answers in two rows "
+                                          "and two columns to test.")
 
 
-def test_chi_square_text_is_of_the_answers_alone(cube, grouping):
+def test_test_text_says_which_test_of_which_table_and_what_it_leaves_out(cube, grouping):
     # Question 5 by question 4: [[12, 0], [0, 20], [0, 10]], a perfect association: chi² = n x
-    # (min(rows, columns) - 1) = 42 x 1 = 42.00 on (3 - 1) x (2 - 1) = 2 degrees of freedom,
-    # p = exp(-42 / 2) = 7.58e-10; expected counts 12 x 12 / 42 = 3.4 and 10 x 12 / 42 = 2.9
-    # are below 5.
+    # (min(rows, columns) - 1) = 42 x 1 = 42.00; expected counts 12 x 12 / 42 = 3.4 and
+    # 10 x 12 / 42 = 2.9 are below 5, so the exact test by Monte Carlo, whose least p is
+    # 1 / 10,000.
     table = crosstab(cube, grouping, grouping.resolve(Filter()), "aware_of_guidance",
                      "viewed_for_evidence", MINIMUM)
     assert describe_chi_square(table) == (
-        "Chi-square test of independence, of the answers alone (no answer and not asked left "
-        "out): χ² = 42.00, 2 degrees of freedom, p = 7.58e-10. Some expected counts are below "
-        "5, so the p-value is only approximate.")
+        "Exact test of independence by Monte Carlo (9,999 random tables with the same totals, "
+        "as some expected counts are below 5), of the 3 × 2 table of the 42 who answered both "
+        "questions (question 5: Yes, No, Not sure; question 4: Yes, No): χ² = 42.00, "
+        "p < 0.001.")
 
 
 def test_an_empty_crosstab_says_nothing_is_published():
@@ -239,7 +246,7 @@ def test_timeline_figure_counts_the_responses_and_their_margin(every_figure):
     responses_line, margin_line = every_figure["timeline"]["data"]
     # All 42 published by one release on 13 September (submitted on the 12th: what counts is
     # when they were published); 1.96 x sqrt(0.25 / 42) = 15.1%.
-    assert responses_line["x"] == ["2018-09-13T00:00:00+00:00"] and responses_line["y"] == [42]
+    assert responses_line["x"] == ["2018-09-13T00:00:00"] and responses_line["y"] == [42]
     assert margin_line["y"] == [15.1] and margin_line["yaxis"] == "y2"
     layout = every_figure["timeline"]["layout"]
     assert layout["xaxis"]["type"] == "date" and layout["yaxis"]["title"]["text"] == "Responses"

@@ -6,8 +6,10 @@ import dash
 from dash import Input, Output, callback
 from flask import request
 
+from analysis import statements
 from analysis.benchmark import Comparison, Study, compare
-from dashboard import ids, query
+from analysis.serialise import comparison_dict, context_dict
+from dashboard import ids, query, wording
 from dashboard.components import graph, share_panel
 from dashboard.context import cached_render, current_view
 from dashboard.figures import comparison_figure, describe_comparisons
@@ -23,37 +25,28 @@ def layout(**_query):
     return html.Div(id=CONTENT, className="page", children=html.P("Loading the comparison…"))
 
 
-def verdict(comparison: Comparison) -> str:
-    if comparison.significant is None:
-        return "UK figure not shown (too few responses)"
-    word = "Difference" if comparison.significant else "No clear difference"
-    if comparison.figure.approximate:
-        return f"{word}, against an approximate US figure: indicative only"
-    return word + (" (95% interval excludes 0)" if comparison.significant
-                   else " (95% interval includes 0)")
-
-
-def comparison_rows(comparisons: tuple[Comparison, ...]) -> Markup:
+def comparison_rows(comparisons: tuple[Comparison, ...], study: Study) -> Markup:
     header = ["UK question", "US scenario (had done it)", "UK", "US", "UK minus US",
               "Reading", "How the wordings differ"]
     rows = []
     for c in comparisons:
+        row = comparison_dict(c, study)
         uk = "–" if c.uk_percent is None else (
-            f"{c.uk_percent:.1f}% ({c.uk_ci95[0]:.1f} to {c.uk_ci95[1]:.1f}), n = {c.uk_base}")
-        us = f"{c.figure.display}" + (" (approximate)" if c.figure.approximate else "")
-        difference = "–" if c.difference is None else (
-            f"{c.difference:+.1f} points ({c.difference_ci95[0]:+.1f} to {c.difference_ci95[1]:+.1f})")
+            f"{c.uk_percent:.1f}% ({c.uk_ci95[0]:.1f} to {c.uk_ci95[1]:.1f}), n = {c.uk_base:,}"
+            + (" (low base)" if c.low_base else ""))
         rows.append(html.Tr([
             html.Td("Q3 ever looked" if c.uk_question == "viewed_profile" else "Q4 to gather evidence"),
-            html.Td(c.figure.scenario), html.Td(uk), html.Td(us), html.Td(difference),
-            html.Td(verdict(c)), html.Td(c.note, className="note-cell")]))
+            html.Td(c.figure.scenario), html.Td(uk), html.Td(wording.us_figure(row)),
+            html.Td(wording.difference(row) or "–"),
+            html.Td(wording.verdict(row)), html.Td(c.note, className="note-cell")]))
     return html.Table([html.Thead(html.Tr([html.Th(h, scope="col") for h in header])),
                        html.Tbody(rows)], className="numbers comparison-table")
 
 
 def context_only(study: Study) -> Markup:
-    items = [html.Li(f"{f.display} said it is acceptable in some situations to search for a "
-                     f"client {f.scenario}.") for f in study.figures if not f.comparisons]
+    items = [html.Li(f"{wording.us_figure(context_dict(f, study))} said it is acceptable in "
+                     f"some situations to search for a client {f.scenario}.")
+             for f in study.context]
     return html.Section([
         html.H2("US attitudes, for context only"),
         html.P("The UK survey did not ask whether looking is acceptable, so these US figures have "
@@ -86,11 +79,15 @@ def render(search, _version):
         html.Section([
             graph(comparison_figure(comparisons, view.study), "uk-and-us",
                   graph_id="chart-uk-and-us"),
-            html.P(describe_comparisons(comparisons), className="visually-hidden chart-description"),
+            html.P(describe_comparisons(comparisons, view.study), className="visually-hidden chart-description"),
             share_panel("uk-and-us", query.search_for(view.summary.view), request.host_url,
                         "UK and US: looking at service users' profiles"),
         ], className="card", **{"aria-label": "UK and US percentages"}),
-        html.Section([html.H2("Each comparison, with its note"), comparison_rows(comparisons)],
+        html.Section([html.H2("Each comparison, with its note"),
+                      comparison_rows(comparisons, view.study),
+                      *(html.P(text, className="note") for text in (
+                          statements.MULTIPLE_TESTING, statements.APPROXIMATE,
+                          statements.INTERVALS, statements.ROUNDING, statements.US_WORDING))],
                      className="card table-card"),
         context_only(view.study),
         sources(view.study),

@@ -7,9 +7,9 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, no_update
 from flask import request
 
-from analysis.crosstab import CROSSTAB_QUESTIONS, breakdown, crosstab
+from analysis.crosstab import CROSSTAB_QUESTIONS, breakdown
 from dashboard import ids, query
-from dashboard.charts import BY_ROLE_DEFAULT, BY_ROLE_QUESTIONS, CROSSTAB_DEFAULTS
+from dashboard.charts import BY_ROLE_DEFAULT, BY_ROLE_QUESTIONS, CROSSTAB_DEFAULTS, crosstab_of
 from dashboard.components import graph, share_panel
 from dashboard.context import cached_render, current_view
 from dashboard.embeds import chart_ref
@@ -88,8 +88,7 @@ def render(search, _version):
     rows, columns = chosen(search, "rows"), chosen(search, "columns")
     if rows == columns:
         columns = next(q for q in CROSSTAB_QUESTIONS if q != rows)
-    table = crosstab(snapshot.cube, snapshot.grouping, view.summary.view, rows, columns,
-                     view.min_cell_size)
+    table = crosstab_of(view, rows, columns)
     by = chosen(search, "by_role")
     split = breakdown(snapshot.cube, snapshot.grouping, view.summary.view, by, snapshot.safety,
                       view.min_cell_size)

@@ -8,8 +8,10 @@ import dash
 from dash import Input, Output, callback
 from flask import request
 
-from analysis.timeline import TARGET_MARGIN, needed_for, timeline
+from analysis import statements
+from analysis.timeline import TARGET_MARGIN, needed_for
 from dashboard import ids, query
+from dashboard.charts import timeline_of
 from dashboard.components import graph, headline, share_panel
 from dashboard.context import current_view
 from dashboard.figures import describe_timeline, timeline_figure
@@ -41,18 +43,15 @@ def render(search, _version):
     if query.value(search, "present") == "1":
         raise dash.exceptions.PreventUpdate  # meeting mode shows one chart instead
     view = current_view(query.filter_from_search(search))
-    snapshot = view.snapshot
-    line = timeline(snapshot.cube, snapshot.grouping, view.summary.view.roles,
-                    view.summary.view.social_media)
+    line = timeline_of(view)
     rows = [html.Tr([html.Td(p.label), html.Td(f"{p.responses:,}"),
                      html.Td("–" if p.margin is None else f"±{p.margin:.1f} points"),
                      html.Td("reached" if p.more_needed == 0 else f"{p.more_needed:,} more")])
             for p in line.precision]
-    note = ("Counted here, as in every chart, are the published responses of those who answered "
-            "question 2. Responses are published in batches, never one by one: a batch adds "
-            "nobody or at least "
-            f"{view.min_cell_size} people to each role group, so times here are those of "
-            "publication, not of arrival.")
+    note = ("Counted here, as in every chart of the same view, are the published responses. "
+            "Responses are published in batches, never one by one: a batch adds nobody or at "
+            f"least {view.min_cell_size} people to each role group, so times here are those of "
+            "publication, not of arrival. " + statements.DAYS)
     return [
         html.Div([
             headline("responses in this view",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dash
 from dash import Input, Output, callback
 
+from analysis import statements
 from analysis.benchmark import load_study
 from analysis.timeline import needed_for
 from analysis.views import POOLED_LABEL
@@ -125,12 +126,32 @@ def render(_pathname):
                     "left blank is “no answer”, which is not “no”, and is never in the base."),
             html.Li("Question 6 is asked only of those who answered yes to question 5; for "
                     "everyone else it is “not asked”, also never in the base."),
-            html.Li("Intervals are 95% Wilson score intervals. Differences between the UK and "
-                    "the US have 95% intervals by Newcombe's hybrid score method; a difference "
-                    "is called one only when its interval excludes zero."),
-            html.Li("Respondents who did not answer question 2 are counted in the published total "
-                    "but left out of the charts, so that the social-media filter cannot single "
-                    "them out."),
+            html.Li("Intervals are 95% Wilson score intervals. " + statements.INTERVALS + " "
+                    "AAPOR's guidance is that a margin of sampling error quoted for an opt-in "
+                    "sample misleads; the intervals are kept as a guide to the play of chance, "
+                    "and labelled for what they are."),
+            html.Li(statements.ROUNDING + " A difference is worked out exactly from the counts "
+                    "and rounded once."),
+            html.Li(statements.LOW_BASE_NOTE),
+            html.Li("Differences between the UK and the US have 95% intervals by Newcombe's "
+                    "hybrid score method. " + statements.MULTIPLE_TESTING),
+            html.Li(statements.APPROXIMATE + " " + " ".join(
+                f.range_note for f in study.figures if f.range_note)),
+            html.Li(statements.US_WORDING),
+            html.Li("A cross-tab's test of independence is of those who answered both "
+                    "questions: Fisher's exact test for a 2 × 2 table; for a larger one, "
+                    "Pearson's chi-square test when every expected count is at least 5, and "
+                    "otherwise an exact test by Monte Carlo (9,999 random tables with the same "
+                    "totals). The text beside it says which test, of which table, its n and "
+                    "who it leaves out."),
+            html.Li("With no filter, every published response is counted, those who left "
+                    "question 2 blank among them, and question 2's “no answer” is theirs. Any "
+                    "filter, by role or by question 2, counts only those who answered question 2 "
+                    "(their group cannot be split by role or by their answer), and bases say "
+                    "so: “who answered this question and question 2”. Question 1 is shown by "
+                    "role group, of those who answered question 2; those who left it blank are "
+                    "counted in “Other roles, pooled”."),
+            html.Li(statements.DAYS),
             html.Li(f"Margins of error on the Live page are for a result near 50%; ±5 points "
                     f"needs {needed_for():,} responses."),
         ]),

@@ -6,6 +6,7 @@ import dash
 from dash import Input, Output, callback
 from flask import request
 
+from analysis import statements
 from dashboard import ids, query
 from dashboard.components import chart_card, graph, headline, numbers_table, share_panel
 from dashboard.context import View, cached_render, current_view
@@ -52,9 +53,9 @@ def question_cards(view: View, search: str) -> list:
         name = f"q{question.number}-{question.id}"
         cards.append(chart_card(
             question.text,
-            graph(question_figure(result, view.min_cell_size), name),
-            describe_question(result, view.min_cell_size),
-            numbers_table(result), card_id=f"card-{question.id}",
+            graph(question_figure(result, view.min_cell_size, view.summary.everyone), name),
+            describe_question(result, view.min_cell_size, view.summary.everyone),
+            numbers_table(result, view.summary.everyone), card_id=f"card-{question.id}",
             share=share_panel(question.id, search, host_url,
                               f"Q{question.number}. {question.short_title}")))
     return cards
@@ -73,4 +74,6 @@ def render(search, _version):
         notice = [html.P(f"Fewer than {view.min_cell_size} responses in this view: results are "
                          "not shown.", className="banner")]
     cards = question_cards(view, query.search_for(view.summary.view))
-    return [headlines(view), *notice, html.Div(cards, className="grid")]
+    return [headlines(view), *notice, html.Div(cards, className="grid"),
+            html.P(f"{statements.INTERVALS} {statements.ROUNDING} {statements.LOW_BASE_NOTE}",
+                   className="hint", id="overview-notes")]
