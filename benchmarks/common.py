@@ -82,10 +82,6 @@ def timed(function: Callable[[], object]) -> tuple[float, object]:
     return time.perf_counter() - start, result
 
 
-def mib(n_bytes: float) -> str:
-    return f"{n_bytes / 2**20:,.0f}"
-
-
 # --- The machine -------------------------------------------------------------------------------
 
 

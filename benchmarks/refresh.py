@@ -366,7 +366,7 @@ def measure(engine, args: argparse.Namespace) -> dict:
         t_rules, _ = timed(lambda: safety(cube, grouping_for(cube, ()), minimum))
         samples["full"].append(t_load)
         samples["full_cube"].append(t_load + t_build + t_rules)
-        del frame
+        frame = None  # let it go before the next load
         with engine.connect() as connection, connection.begin():
             t_counts, counted = timed(lambda: load_counts(connection))
         samples["counts"].append(t_counts)

@@ -21,10 +21,6 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 """How long an SQLite connection waits for a lock another connection holds."""
 
 
-class StoreUnavailable(Exception):
-    """The store cannot be reached or cannot take the request now."""
-
-
 def make_engine(database_url: str) -> Engine:
     """An engine for the store, with SQLite set up for one writer and many readers (WAL)."""
     url = make_url(database_url)

@@ -28,7 +28,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from analysis.releases import PATTERN_QUESTIONS, ClassKey
 from data_loaders.models import Release, Response, StoreMeta
 from data_loaders.store import EPOCH, utc
-from survey.questionnaire import BY_ID, NO_ANSWER, NOT_ASKED, QUESTION_IDS, QUESTIONS
+from survey.questionnaire import NO_ANSWER, NOT_ASKED, QUESTION_IDS, QUESTIONS
 
 COLUMNS = ("id", "submitted_at", "is_demo", *(q.id for q in QUESTIONS))
 _SELECT = select(*(getattr(Response, c) for c in COLUMNS))
@@ -52,10 +52,6 @@ def to_frame(rows: list) -> pd.DataFrame:
     frame["submitted_at"] = pd.to_datetime(frame["submitted_at"], utc=True)
     frame["is_demo"] = frame["is_demo"].astype(bool)
     return frame.astype(DTYPES)
-
-
-def empty_frame() -> pd.DataFrame:
-    return to_frame([])
 
 
 def load_responses(connection: Connection) -> pd.DataFrame:

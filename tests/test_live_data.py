@@ -13,15 +13,13 @@ import hashlib
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import Engine, select
 
 from analysis.cube import Cube
 from dashboard.live import LiveData
 from data_loaders import releases, store
 from data_loaders.db import WRITE
-from data_loaders.loader import load_responses
-from data_loaders.models import Release, Response
+from data_loaders.models import Release
 from survey.settings import Settings
 from tests.dashboard_support import FIXTURE, add, publish, published_frame, responses
 

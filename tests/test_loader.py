@@ -24,7 +24,6 @@ from data_loaders.loader import (COLUMNS, ReleaseFeed, class_key, class_number, 
                                  hours_since_epoch, load_counts, load_responses, release_class,
                                  released_classes, waiting_classes)
 from data_loaders.models import Release, Response
-from data_loaders.store import utc
 from survey.questionnaire import QUESTIONS
 from survey.settings import Settings
 from tests.dashboard_support import published_frame
